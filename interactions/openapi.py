@@ -1,0 +1,257 @@
+"""The OpenAPI 3.1 description of /api/v1/. Tests validate real responses against these schemas."""
+
+from __future__ import annotations
+
+SEVERITIES = ["contraindicated", "major", "moderate", "minor", "none"]
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string", "minLength": 1}},
+    "additionalProperties": False,
+}
+
+MEDICATION_RESULTS = {
+    "type": "object",
+    "required": ["query", "results"],
+    "additionalProperties": False,
+    "properties": {
+        "query": {"type": "string"},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["slug", "name", "matched_name", "is_brand", "kind", "regimen"],
+                "additionalProperties": False,
+                "properties": {
+                    "slug": {"type": "string"},
+                    "name": {"type": "string"},
+                    "matched_name": {"type": "string"},
+                    "is_brand": {"type": "boolean"},
+                    "kind": {"type": "string"},
+                    "regimen": {"type": ["string", "null"]},
+                },
+            },
+        },
+    },
+}
+
+FINDING = {
+    "type": "object",
+    "required": [
+        "kind",
+        "entries",
+        "ingredients",
+        "severity",
+        "title",
+        "summary",
+        "action",
+        "urgent_signs",
+        "timing",
+        "evidence",
+        "articles",
+        "references",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"enum": ["interaction", "duplicate-ingredient", "duplicate-class"]},
+        "entries": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
+        "ingredients": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+        "severity": {"enum": SEVERITIES},
+        "title": {"type": "string"},
+        "summary": {"type": "string"},
+        "action": {"type": "string"},
+        "urgent_signs": {"type": "array", "items": {"type": "string"}},
+        "timing": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["text", "days", "stop_first", "then_start"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "text": {"type": "string"},
+                        "days": {"type": ["integer", "null"]},
+                        "stop_first": {"type": ["string", "null"]},
+                        "then_start": {"type": ["string", "null"]},
+                    },
+                },
+            ]
+        },
+        "evidence": {"type": "string"},
+        "dose_variants": {
+            "description": "When the dose is unknown and the answer depends on it: the answer for each dose form.",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["regimen", "severity", "title"],
+                "additionalProperties": False,
+                "properties": {
+                    "regimen": {"type": "string"},
+                    "severity": {"oneOf": [{"enum": SEVERITIES}, {"type": "null"}]},
+                    "title": {"type": "string"},
+                },
+            },
+        },
+        "articles": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["slug", "title", "url"],
+                "additionalProperties": False,
+                "properties": {"slug": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}},
+            },
+        },
+        "references": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["citation", "url"],
+                "additionalProperties": False,
+                "properties": {"citation": {"type": "string"}, "url": {"type": "string"}},
+            },
+        },
+    },
+}
+
+CHECK_RESULT = {
+    "type": "object",
+    "required": ["medications", "unresolved", "findings", "safety_messages"],
+    "additionalProperties": False,
+    "properties": {
+        "medications": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["query", "slug", "name", "regimen", "covered", "ingredients"],
+                "additionalProperties": False,
+                "properties": {
+                    "query": {"type": "string"},
+                    "slug": {"type": "string"},
+                    "name": {"type": "string"},
+                    "regimen": {"type": ["string", "null"]},
+                    "covered": {
+                        "type": "boolean",
+                        "description": "False: our reviewed content does not cover this medicine; ask a pharmacist.",
+                    },
+                    "ingredients": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "unresolved": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["query", "suggestions"],
+                "additionalProperties": False,
+                "properties": {
+                    "query": {"type": "string"},
+                    "suggestions": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "findings": {"type": "array", "items": FINDING},
+        "pairs": {
+            "description": "Every pair of resolved entries: a finding, no known interaction in our reviewed "
+            "content, or not reviewed here (ask your pharmacist).",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["entries", "status", "not_reviewed"],
+                "additionalProperties": False,
+                "properties": {
+                    "entries": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                    "status": {"enum": ["finding", "no-known-interaction", "not-reviewed"]},
+                    "not_reviewed": {
+                        "type": "array",
+                        "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+                    },
+                },
+            },
+        },
+        "safety_messages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "title", "text"],
+                "additionalProperties": False,
+                "properties": {"key": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _json(schema_ref: str, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+
+
+def document() -> dict:
+    bad = _json("#/components/schemas/Error", "Bad input: the error says what to change.")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "MedWise medication API",
+            "version": "1.0.0",
+            "description": "Medication search and interaction checks. Education, not medical advice.",
+        },
+        "paths": {
+            "/api/v1/medications": {
+                "get": {
+                    "operationId": "searchMedications",
+                    "summary": "Find medications by brand or generic name, typos allowed.",
+                    "parameters": [
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("#/components/schemas/MedicationResults", "Best match first."),
+                        "400": bad,
+                    },
+                }
+            },
+            "/api/v1/check": {
+                "get": {
+                    "operationId": "checkMedications",
+                    "summary": "Check a list of medications, as typed, for interactions.",
+                    "parameters": [
+                        {
+                            "name": "med",
+                            "in": "query",
+                            "required": True,
+                            "style": "form",
+                            "explode": True,
+                            "schema": {
+                                "type": "array",
+                                "minItems": 1,
+                                "maxItems": 30,
+                                "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                            },
+                        }
+                    ],
+                    "responses": {
+                        "200": _json("#/components/schemas/CheckResult", "Findings, most severe first."),
+                        "400": bad,
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": ERROR,
+                "MedicationResults": MEDICATION_RESULTS,
+                "Finding": FINDING,
+                "CheckResult": CHECK_RESULT,
+            }
+        },
+    }

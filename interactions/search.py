@@ -1,0 +1,260 @@
+"""Typo-tolerant medication search: one service for the pages, the API and the list builder.
+
+All names live in an in-memory index built once per process (three queries) and dropped
+whenever the catalog changes, so a search itself runs no query at all.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extract
+
+from interactions.models import Medication, MedicationName, Regimen, normalize_name
+
+_STRENGTH = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:mg|milligrams?)\b", re.IGNORECASE)
+_NOISE = re.compile(r"[^\w\s'./+-]", re.UNICODE)
+
+TIER_EXACT, TIER_PREFIX, TIER_WORD_PREFIX, TIER_FUZZY = 0, 1, 2, 3
+FUZZY_MIN_LENGTH = 4
+FUZZY_MAX_LENGTH = 40
+
+
+class SearchInputError(ValueError):
+    """The text cannot be searched (empty or too long); the message is for the person."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    slug: str
+    name: str
+    matched_name: str
+    is_brand: bool
+    kind: str
+    regimen: str | None
+    regimen_label: str | None
+    tier: int
+
+    @property
+    def label(self) -> str:
+        """'Zoloft (sertraline)' for a brand or other name; the plain name otherwise."""
+        if self.matched_name.casefold() != self.name.casefold():
+            return f"{self.matched_name} ({self.name.lower()})"
+        return self.name
+
+
+@dataclass(frozen=True)
+class _Name:
+    normalized: str
+    display: str
+    is_brand: bool
+    medication_id: int
+
+
+@dataclass(frozen=True)
+class _Medication:
+    slug: str
+    name: str
+    kind: str
+    curated: bool
+
+
+@dataclass(frozen=True)
+class _Regimen:
+    slug: str
+    label: str
+    min_mg: Decimal
+    max_mg: Decimal
+
+
+class SearchIndex:
+    def __init__(self) -> None:
+        self.medications: dict[int, _Medication] = {
+            pk: _Medication(slug, name, kind, curated)
+            for pk, slug, name, kind, curated in Medication.objects.values_list("id", "slug", "name", "kind", "curated")
+        }
+        names = [
+            _Name(normalized, display, is_brand, medication_id)
+            for normalized, display, is_brand, medication_id in MedicationName.objects.values_list(
+                "normalized", "name", "is_brand", "medication_id"
+            )
+        ]
+        # Every medication is findable by its own name even without a MedicationName row.
+        named = {(n.medication_id, n.normalized) for n in names}
+        for pk, med in self.medications.items():
+            key = normalize_name(med.name)
+            if (pk, key) not in named:
+                names.append(_Name(key, med.name, False, pk))
+        self.names = sorted(names, key=lambda n: n.normalized)
+        self.sorted_keys = [n.normalized for n in self.names]
+        self.by_length: dict[int, list[int]] = defaultdict(list)
+        self.keys_by_length: dict[int, list[str]] = defaultdict(list)
+        self.words: dict[str, list[int]] = defaultdict(list)
+        for position, name in enumerate(self.names):
+            if len(name.normalized) <= FUZZY_MAX_LENGTH:
+                self.by_length[len(name.normalized)].append(position)
+                self.keys_by_length[len(name.normalized)].append(name.normalized)
+            for word in name.normalized.split(" ")[1:]:
+                self.words[word].append(position)
+        self.sorted_words = sorted(self.words)
+
+        self.curated_names = [n for n in self.names if self.medications[n.medication_id].curated]
+        self.curated_keys = [n.normalized for n in self.curated_names]
+
+        self.regimens: dict[int, list[_Regimen]] = defaultdict(list)
+        self.implied_regimen: dict[tuple[int, str], _Regimen] = {}
+        regimen_rows = Regimen.objects.prefetch_related("implied_by_brands").order_by("position", "min_mg")
+        for regimen in regimen_rows:
+            entry = _Regimen(regimen.slug, regimen.patient_label, regimen.min_mg, regimen.max_mg)
+            self.regimens[regimen.medication_id].append(entry)
+            for brand in regimen.implied_by_brands.all():
+                self.implied_regimen[(brand.medication_id, brand.normalized)] = entry
+
+    def lookup(self, query: str, limit: int) -> list[SearchResult]:
+        name_query, strength = parse_strength(query)
+        key = normalize_name(_NOISE.sub(" ", name_query))
+        if not key:
+            return []
+        best: dict[int, tuple[tuple, _Name]] = {}
+
+        def consider(position: int, tier: int, distance: int = 0) -> None:
+            name = self.names[position]
+            med = self.medications.get(name.medication_id)
+            if med is None:
+                return
+            rank = (
+                tier,
+                distance,
+                not med.curated,
+                name.normalized != key,
+                len(name.normalized),
+                name.normalized,
+            )
+            current = best.get(name.medication_id)
+            if current is None or rank < current[0]:
+                best[name.medication_id] = (rank, name)
+
+        start = bisect_left(self.sorted_keys, key)
+        for position in range(start, len(self.sorted_keys)):
+            candidate = self.sorted_keys[position]
+            if not candidate.startswith(key):
+                break
+            consider(position, TIER_EXACT if candidate == key else TIER_PREFIX)
+
+        if len(key) >= 3:
+            word_start = bisect_left(self.sorted_words, key)
+            for word in self.sorted_words[word_start : word_start + 50]:
+                if not word.startswith(key):
+                    break
+                for position in self.words[word][:50]:
+                    consider(position, TIER_WORD_PREFIX)
+
+        if len(best) < limit and FUZZY_MIN_LENGTH <= len(key) <= FUZZY_MAX_LENGTH:
+            self._fuzzy(key, consider)
+
+        ranked = sorted(best.items(), key=lambda item: item[1][0])[:limit]
+        return [self._result(med_id, rank[0], name, strength) for med_id, (rank, name) in ranked]
+
+    def _fuzzy(self, key: str, consider) -> None:
+        max_distance = 1 if len(key) < 7 else 2
+        for length in range(len(key) - max_distance, len(key) + max_distance + 1):
+            choices = self.keys_by_length.get(length)
+            if not choices:
+                continue
+            positions = self.by_length[length]
+            matches = extract(key, choices, scorer=OSA.distance, score_cutoff=max_distance, limit=50)
+            for _choice, distance, index in matches:
+                consider(positions[index], TIER_FUZZY, int(distance))
+
+    def _result(self, medication_id: int, tier: int, name: _Name, strength: Decimal | None) -> SearchResult:
+        med = self.medications[medication_id]
+        regimen = self.implied_regimen.get((medication_id, name.normalized))
+        if regimen is None and strength is not None:
+            regimen = next((r for r in self.regimens.get(medication_id, ()) if r.min_mg <= strength <= r.max_mg), None)
+        return SearchResult(
+            slug=med.slug,
+            name=med.name,
+            matched_name=name.display,
+            is_brand=name.is_brand,
+            kind=med.kind,
+            regimen=regimen.slug if regimen else None,
+            regimen_label=regimen.label if regimen else None,
+            tier=tier,
+        )
+
+
+def parse_strength(text: str) -> tuple[str, Decimal | None]:
+    """Split 'naltrexone 4.5 mg' into ('naltrexone', Decimal('4.5'))."""
+    match = _STRENGTH.search(text)
+    if match is None:
+        return text, None
+    try:
+        strength = Decimal(match.group(1).replace(",", "."))
+    except InvalidOperation:
+        return text, None
+    return (text[: match.start()] + " " + text[match.end() :]).strip(), strength
+
+
+_index: SearchIndex | None = None
+_index_lock = threading.Lock()
+
+
+def get_index() -> SearchIndex:
+    global _index
+    index = _index
+    if index is None:
+        with _index_lock:
+            if _index is None:
+                _index = SearchIndex()
+            index = _index
+    return index
+
+
+def invalidate_index(**kwargs) -> None:
+    global _index
+    _index = None
+
+
+def clean_query(raw: str | None) -> str:
+    """Check what a person typed; raise SearchInputError with a plain message when it cannot be used."""
+    text = (raw or "").replace("\x00", "").strip()
+    if not text:
+        raise SearchInputError("Type the name of a medicine to search.")
+    if len(text) > settings.SEARCH_MAX_QUERY_LENGTH:
+        raise SearchInputError(
+            f"That is too long to be a medicine name. Use at most {settings.SEARCH_MAX_QUERY_LENGTH} characters."
+        )
+    return text
+
+
+def search(query: str, *, limit: int = 10) -> list[SearchResult]:
+    """Ranked medications for what a person typed: exact, then prefix, then word, then typo matches."""
+    text = clean_query(query)
+    return get_index().lookup(text, max(1, min(limit, settings.SEARCH_MAX_LIMIT)))
+
+
+def suggest(query: str, *, limit: int = 3) -> list[str]:
+    """Looser guesses among the hand-checked medicines, for names that found nothing."""
+    index = get_index()
+    key = normalize_name(parse_strength(query)[0])
+    matches = extract(key, index.curated_keys, scorer=fuzz.WRatio, score_cutoff=75, limit=limit * 4)
+    suggestions: list[str] = []
+    for _choice, _score, position in matches:
+        name = index.curated_names[position]
+        label = index.medications[name.medication_id].name
+        if label not in suggestions:
+            suggestions.append(label)
+    return suggestions[:limit]
+
+
+def best_match(query: str) -> SearchResult | None:
+    results = search(query, limit=1)
+    return results[0] if results else None

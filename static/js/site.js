@@ -1,0 +1,70 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  // WAI-ARIA combobox: arrow keys move through the options, Enter opens one, Escape closes the list.
+  function setupCombobox(input) {
+    var status = document.getElementById("search-status");
+
+    function listbox() { return document.getElementById(input.getAttribute("aria-controls")); }
+    function options() {
+      var box = listbox();
+      return box && !box.hidden ? Array.prototype.slice.call(box.querySelectorAll("[role=option]")) : [];
+    }
+    function activate(index) {
+      var opts = options();
+      opts.forEach(function (opt, i) { opt.setAttribute("aria-selected", i === index ? "true" : "false"); });
+      if (index >= 0 && opts[index]) {
+        input.setAttribute("aria-activedescendant", opts[index].id);
+        opts[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+    function current() {
+      return options().findIndex(function (opt) { return opt.getAttribute("aria-selected") === "true"; });
+    }
+    function close() {
+      var box = listbox();
+      if (box && box.getAttribute("role") === "listbox") { box.hidden = true; }
+      input.setAttribute("aria-expanded", "false");
+      activate(-1);
+    }
+
+    input.addEventListener("keydown", function (event) {
+      var opts = options();
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!opts.length) { return; }
+        event.preventDefault();
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        activate((current() + step + opts.length) % opts.length);
+      } else if (event.key === "Enter" && current() >= 0) {
+        event.preventDefault();
+        var link = opts[current()].querySelector("a");
+        if (link) { link.click(); }
+      } else if (event.key === "Escape") {
+        close();
+      }
+    });
+
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (!event.detail.target || event.detail.target.id !== input.getAttribute("aria-controls")) { return; }
+      var box = listbox();
+      var count = options().length;
+      input.setAttribute("aria-expanded", count ? "true" : "false");
+      activate(-1);
+      if (status) {
+        status.textContent = box && box.getAttribute("role") !== "listbox" ? box.textContent.trim()
+          : count === 1 ? "1 medicine found." : count + " medicines found.";
+      }
+    });
+
+    document.addEventListener("click", function (event) {
+      if (!input.closest("[data-combobox]").parentNode.contains(event.target)) { close(); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[role=combobox]"), setupCombobox);
+  });
+})();

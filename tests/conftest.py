@@ -1,0 +1,80 @@
+"""Fixtures shared by every test: the seeded database, clients, and the real Chromium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+# Playwright's sync API runs an event loop; the ORM calls inside browser tests are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def load_curated_content() -> None:
+    """The hand-written catalog, rules and articles: what patients actually see."""
+    call_command("loaddata", str(FIXTURES / "catalog.json"), verbosity=0)
+    call_command("loaddata", str(FIXTURES / "interactions.json"), verbosity=0)
+    call_command("load_articles", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Seed the test database once: curated content plus the full imported dictionary."""
+    with django_db_blocker.unblock():
+        call_command("loaddata", str(FIXTURES / "catalog.json"), verbosity=0)
+        call_command("import_catalog", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        call_command("loaddata", str(FIXTURES / "interactions.json"), verbosity=0)
+        call_command("load_articles", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_search_index():
+    """Rollbacks send no signals, so each test starts from an index built from its own data."""
+    from interactions.search import invalidate_index
+
+    invalidate_index()
+    yield
+    invalidate_index()
+
+
+@pytest.fixture
+def seeded(django_db_blocker):
+    """For transactional tests (the database is flushed after each): reload the curated content."""
+    from interactions.models import Medication
+
+    with django_db_blocker.unblock():
+        if not Medication.objects.filter(slug="naltrexone", curated=True).exists():
+            load_curated_content()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Browser tests need Chromium at {CHROMIUM}: run 'make test' (it installs it) or apt-get install chromium."
+        )
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = ARTIFACTS / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

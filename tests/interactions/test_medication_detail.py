@@ -1,0 +1,40 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_names_classes_and_coverage(client):
+    response = client.get(reverse("interactions:medication", args=["sertraline"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Sertraline</h1>" in html
+    assert "Zoloft" in html
+    assert "SSRI" in html
+
+
+def test_a_combination_product_links_to_its_ingredients(client):
+    html = client.get(reverse("interactions:medication", args=["naltrexone-and-bupropion"])).content.decode()
+    assert 'href="/medications/naltrexone/"' in html
+    assert 'href="/medications/bupropion/"' in html
+
+
+def test_naltrexone_lists_its_dose_forms(client):
+    html = client.get(reverse("interactions:medication", args=["naltrexone"])).content.decode()
+    assert "Low-dose, usually 1 to 5 mg a day" in html
+    assert "Monthly shot (Vivitrol)" in html
+
+
+def test_an_unreviewed_medicine_says_so(client):
+    html = client.get(reverse("interactions:medication", args=["abacavir"])).content.decode()
+    assert "We have not reviewed this medicine" in html
+    assert "Ask your pharmacist" in html
+
+
+def test_an_unknown_slug_is_404(client):
+    assert client.get(reverse("interactions:medication", args=["no-such-medicine"])).status_code == 404
+
+
+def test_it_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        client.get(reverse("interactions:medication", args=["naltrexone"]))

@@ -1,0 +1,62 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+URL = reverse("interactions:medication_search")
+
+
+def test_it_shows_the_search_form(client):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert b'role="combobox"' in response.content
+    assert b'action="/medications/"' in response.content
+
+
+def test_it_lists_matches_without_javascript(client):
+    response = client.get(URL, {"q": "zoloft"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="/medications/sertraline/"' in html
+    assert "Zoloft (sertraline)" in html
+    assert 'role="listbox"' not in html  # a plain list of links until the script takes over
+    assert "<html" in html
+
+
+def test_htmx_gets_only_the_listbox_partial(client):
+    response = client.get(URL, {"q": "zoloft"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert html.strip().startswith('<ul id="search-results"')
+    assert 'role="listbox"' in html
+    assert 'role="option"' in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_htmx_with_empty_text_returns_an_empty_target(client):
+    response = client.get(URL, {"q": ""}, headers={"HX-Request": "true"})
+    assert b'id="search-results"' in response.content
+    assert b"hidden" in response.content
+
+
+def test_it_says_so_when_nothing_matches(client):
+    response = client.get(URL, {"q": "qwzxqwzx"})
+    assert b"We could not find a medicine called" in response.content
+    assert b"ask your pharmacist" in response.content
+
+
+def test_a_huge_query_gets_a_message_not_an_error(client):
+    response = client.get(URL, {"q": "x" * 10_000})
+    assert response.status_code == 200
+    assert b"too long" in response.content
+
+
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "'; DROP TABLE x; --", "\u202e💊"])
+def test_odd_input_is_escaped_and_answered(client, text):
+    response = client.get(URL, {"q": text})
+    assert response.status_code == 200
+    assert b"<script>alert" not in response.content
+
+
+def test_it_rejects_post(client):
+    assert client.post(URL).status_code == 405
