@@ -255,13 +255,12 @@ def _components(entry: ResolvedEntry) -> list[_Component]:
 
 def _interaction_finding(x: _Component, y: _Component, rules: _RuleIndex, tree: _ClassTree) -> Finding | None:
     """The finding between two ingredients, trying every regimen where the dose is unknown."""
-    x_options = [x.regimen] if x.regimen or not x.possible_regimens else list(x.possible_regimens)
-    y_options = [y.regimen] if y.regimen or not y.possible_regimens else list(y.possible_regimens)
-    outcomes = []
-    for x_regimen, y_regimen in product(x_options, y_options):
-        match = rules.best(_side_matches(x.medication, x_regimen, tree), _side_matches(y.medication, y_regimen, tree))
-        outcomes.append((x_regimen or y_regimen, match))
+    outcomes = _outcomes(x, y, rules, tree, by_dose=not (x.from_combination or y.from_combination))
     found = [(regimen, match) for regimen, match in outcomes if match is not None]
+    if not found and (x.from_combination or y.from_combination):
+        # No rule for the ingredient as such: fall back to the most cautious dose-specific answer.
+        outcomes = _outcomes(x, y, rules, tree, by_dose=True)
+        found = [(regimen, match) for regimen, match in outcomes if match is not None]
     if not found:
         return None
     _regimen, (rule, x_is_a) = max(found, key=lambda item: item[1][0].severity_rank)
@@ -294,6 +293,21 @@ def _interaction_finding(x: _Component, y: _Component, rules: _RuleIndex, tree: 
         rule=rule,
         dose_variants=variants,
     )
+
+
+def _outcomes(x: _Component, y: _Component, rules: _RuleIndex, tree: _ClassTree, *, by_dose: bool) -> list:
+    """The best rule for each dose the two ingredients could be at (one try when the dose is known)."""
+
+    def options(component: _Component) -> list[Regimen | None]:
+        if component.regimen or not component.possible_regimens or not by_dose:
+            return [component.regimen]
+        return list(component.possible_regimens)
+
+    outcomes = []
+    for x_regimen, y_regimen in product(options(x), options(y)):
+        match = rules.best(_side_matches(x.medication, x_regimen, tree), _side_matches(y.medication, y_regimen, tree))
+        outcomes.append((x_regimen or y_regimen, match))
+    return outcomes
 
 
 def _timing(rule: Interaction, a: _Component, b: _Component) -> Timing | None:

@@ -1,11 +1,18 @@
 from django.urls import path
 
-from interactions import views
+from interactions import check_views, views
 
 app_name = "interactions"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", check_views.check_page, name="home"),
+    path("check/", check_views.check_page, name="check"),
+    path("check/add/", check_views.add, name="check_add"),
+    path("check/suggest/", check_views.suggest, name="check_suggest"),
+    path("check/remove/", check_views.remove, name="check_remove"),
+    path("check/dose/", check_views.change_dose, name="check_dose"),
+    path("check/clear/", check_views.clear, name="check_clear"),
+    path("check/print/", check_views.print_view, name="check_print"),
     path("medications/", views.medication_search, name="medication_search"),
     path("medications/<slug:slug>/", views.medication_detail, name="medication"),
     path("api/v1/medications", views.api_medications, name="api_medications"),

@@ -4,7 +4,7 @@
 
   // WAI-ARIA combobox: arrow keys move through the options, Enter opens one, Escape closes the list.
   function setupCombobox(input) {
-    var status = document.getElementById("search-status");
+    var status = document.getElementById("search-status") || document.getElementById("announce");
 
     function listbox() { return document.getElementById(input.getAttribute("aria-controls")); }
     function options() {
@@ -40,8 +40,8 @@
         activate((current() + step + opts.length) % opts.length);
       } else if (event.key === "Enter" && current() >= 0) {
         event.preventDefault();
-        var link = opts[current()].querySelector("a");
-        if (link) { link.click(); }
+        var choice = opts[current()].querySelector("a, button");
+        if (choice) { choice.click(); }
       } else if (event.key === "Escape") {
         close();
       }
@@ -64,7 +64,28 @@
     });
   }
 
+  // After an htmx update of the list: clear the add box on success, and put focus somewhere sensible
+  // (the removed item's button is gone, so focus moves to the list heading).
+  function setupListUpdates() {
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-reset-on-success]");
+      if (form && event.detail.successful && event.detail.elt === form) {
+        form.reset();
+        var results = document.getElementById("add-results");
+        if (results && results.getAttribute("role") === "listbox") { results.hidden = true; }
+      }
+    });
+    document.body.addEventListener("htmx:afterSettle", function (event) {
+      if (!event.detail.target || event.detail.target.id !== "medlist") { return; }
+      var active = document.activeElement;
+      if (active && active !== document.body && document.body.contains(active)) { return; }
+      var heading = document.getElementById("list-heading");
+      if (heading) { heading.focus(); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[role=combobox]"), setupCombobox);
+    setupListUpdates();
   });
 })();

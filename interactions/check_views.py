@@ -1,0 +1,173 @@
+"""The check page: a person's list and what it means. Each action works as a plain form POST
+followed by a redirect, and as an htmx request that returns the changed regions in one response."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from interactions import medlist as medlist_store
+from interactions import search as search_service
+from interactions.models import Medication, Regimen
+from interactions.report import build_report
+
+TEMPLATE = "interactions/check.html"
+UNSURE = "unsure"
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Pages that show a list must never be cached, by the browser or anything in between."""
+    add_never_cache_headers(response)
+    patch_cache_control(response, no_store=True, private=True)
+    patch_vary_headers(response, ["HX-Request", "Cookie"])
+    return response
+
+
+def _context(medlist: medlist_store.MedList, message: str = "") -> dict:
+    return {
+        "report": build_report(medlist),
+        "notice": message or medlist.notice,
+        "full": medlist.is_full,
+        "UNSURE": UNSURE,
+    }
+
+
+@require_GET
+def check_page(request: HttpRequest) -> HttpResponse:
+    medlist = medlist_store.load(request)
+    response = render(request, TEMPLATE, _context(medlist))
+    medlist.notice = ""
+    medlist_store.save(response, medlist)
+    return _private(response)
+
+
+@require_GET
+def print_view(request: HttpRequest) -> HttpResponse:
+    medlist = medlist_store.load(request)
+    context = {**_context(medlist), "today": timezone.localdate()}
+    response = render(request, "interactions/print.html", context)
+    medlist.notice = ""
+    medlist_store.save(response, medlist)
+    return _private(response)
+
+
+def _respond(request: HttpRequest, medlist: medlist_store.MedList, message: str) -> HttpResponse:
+    if request.htmx:
+        context = {**_context(medlist, message), "request": request}
+        html = render_to_string(f"{TEMPLATE}#medlist", context, request=request) + render_to_string(
+            f"{TEMPLATE}#findings-oob", context, request=request
+        )
+        response = HttpResponse(html)
+        medlist.notice = ""
+    else:
+        medlist.notice = message
+        response = redirect("interactions:check")
+    medlist_store.save(response, medlist)
+    return _private(response)
+
+
+def _regimen_for(slug: str, value: str | None) -> str | None:
+    if not value or value == UNSURE:
+        return None
+    return value if Regimen.objects.filter(slug=value, medication__slug=slug).exists() else None
+
+
+@sensitive_post_parameters("q")
+@require_POST
+def suggest(request: HttpRequest) -> HttpResponse:
+    """Combobox options for the add form. A POST, so what a person types never appears in a URL."""
+    query = request.POST.get("q", "")
+    suggestions, message = [], ""
+    if query.strip():
+        try:
+            suggestions = search_service.search(query, limit=8)
+        except search_service.SearchInputError as exc:
+            message = str(exc)
+        if not suggestions and not message:
+            message = _not_found_message(query)
+    response = render(
+        request, "interactions/check_suggest.html", {"suggestions": suggestions, "suggest_message": message}
+    )
+    return _private(response)
+
+
+@sensitive_post_parameters("q", "pick", "slug", "regimen")
+@require_POST
+def add(request: HttpRequest) -> HttpResponse:
+    medlist = medlist_store.load(request)
+    slug, _sep, picked_regimen = request.POST.get("pick", "").partition(":")
+    slug = slug.strip() or request.POST.get("slug", "").strip()
+    regimen = picked_regimen or request.POST.get("regimen")
+    if slug:
+        medication = Medication.objects.filter(slug=slug).only("slug", "name").first()
+        if medication is None:
+            return _respond(request, medlist, _("We could not find that medicine. Try searching for it by name."))
+    else:
+        try:
+            match = search_service.best_match(request.POST.get("q", ""))
+        except search_service.SearchInputError as exc:
+            return _respond(request, medlist, str(exc))
+        if match is None:
+            return _respond(request, medlist, _not_found_message(request.POST.get("q", "")))
+        medication = Medication.objects.only("slug", "name").get(slug=match.slug)
+        regimen = regimen or match.regimen
+    outcome = medlist.add(medication.slug, _regimen_for(medication.slug, regimen))
+    messages = {
+        "added": _("Added %(name)s."),
+        "duplicate": _("%(name)s is already on your list."),
+        "full": _("Your list is full. You can check up to 30 medicines at a time. Remove one to add another."),
+    }
+    return _respond(request, medlist, messages[outcome] % {"name": medication.name})
+
+
+def _not_found_message(query: str) -> str:
+    text = query.strip()[:100]
+    suggestions = search_service.suggest(text) if text else []
+    message = _("We could not find a medicine called “%(query)s”. Check the spelling, or ask your pharmacist.") % {
+        "query": text
+    }
+    if suggestions:
+        message += " " + _("Did you mean: %(names)s?") % {"names": ", ".join(suggestions)}
+    return message
+
+
+@sensitive_post_parameters("slug")
+@require_POST
+def remove(request: HttpRequest) -> HttpResponse:
+    medlist = medlist_store.load(request)
+    slug = request.POST.get("slug", "")
+    name = Medication.objects.filter(slug=slug).values_list("name", flat=True).first() or slug
+    removed = medlist.remove(slug)
+    message = _("Removed %(name)s.") % {"name": name} if removed else _("That medicine was not on your list.")
+    return _respond(request, medlist, message)
+
+
+@sensitive_post_parameters("slug", "regimen")
+@require_POST
+def change_dose(request: HttpRequest) -> HttpResponse:
+    medlist = medlist_store.load(request)
+    slug = request.POST.get("slug", "")
+    changed = medlist.set_regimen(slug, _regimen_for(slug, request.POST.get("regimen")))
+    message = (
+        _("Dose updated. The results below now match it.") if changed else _("That medicine was not on your list.")
+    )
+    return _respond(request, medlist, message)
+
+
+@require_POST
+def clear(request: HttpRequest) -> HttpResponse:
+    # A full page load either way: Clear-Site-Data also drops the CSRF cookie, which the next page renews.
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+    else:
+        response = redirect("interactions:check")
+    medlist_store.clear(response)
+    response["Clear-Site-Data"] = '"cookies"'
+    return _private(response)

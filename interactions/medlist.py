@@ -1,0 +1,159 @@
+"""A person's medication list, kept only on their device in an encrypted cookie.
+
+Nothing about the list is stored on the server. The cookie is encrypted and authenticated
+(Fernet: AES-128-CBC with HMAC-SHA256), so it cannot be read or changed without the server key,
+lasts until the browser closes, and is dropped after MEDLIST_IDLE_SECONDS without use.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from interactions.models import Medication, Regimen
+
+PAYLOAD_VERSION = 1
+
+
+def cookie_name() -> str:
+    # The __Host- prefix needs Secure, which needs HTTPS: only outside development.
+    return "medlist" if settings.DEBUG else "__Host-medlist"
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(b"medwise.medlist.v1:" + settings.SECRET_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+@dataclass(frozen=True)
+class MedEntry:
+    slug: str
+    regimen: str | None = None
+
+
+@dataclass
+class MedList:
+    entries: list[MedEntry] = field(default_factory=list)
+    notice: str = ""
+
+    @property
+    def is_full(self) -> bool:
+        return len(self.entries) >= settings.MEDLIST_MAX_ENTRIES
+
+    def slugs(self) -> list[str]:
+        return [e.slug for e in self.entries]
+
+    def add(self, slug: str, regimen: str | None = None) -> str:
+        """Add a medication; returns 'added', 'duplicate' or 'full'. A duplicate add changes nothing."""
+        if slug in self.slugs():
+            return "duplicate"
+        if self.is_full:
+            return "full"
+        self.entries.append(MedEntry(slug, regimen))
+        return "added"
+
+    def remove(self, slug: str) -> bool:
+        before = len(self.entries)
+        self.entries = [e for e in self.entries if e.slug != slug]
+        return len(self.entries) < before
+
+    def set_regimen(self, slug: str, regimen: str | None) -> bool:
+        for position, entry in enumerate(self.entries):
+            if entry.slug == slug:
+                self.entries[position] = MedEntry(slug, regimen)
+                return True
+        return False
+
+
+def encode(medlist: MedList) -> str:
+    payload = {
+        "v": PAYLOAD_VERSION,
+        "e": [[e.slug, e.regimen or ""] for e in medlist.entries],
+        "n": medlist.notice,
+    }
+    return _fernet().encrypt(json.dumps(payload, separators=(",", ":")).encode()).decode()
+
+
+def _parse(raw: str) -> tuple[list[MedEntry], str]:
+    """Decrypt and shape-check; raises ValueError with a notice for the person."""
+    try:
+        data = json.loads(_fernet().decrypt(raw.encode(), ttl=settings.MEDLIST_IDLE_SECONDS))
+    except InvalidToken:
+        raise ValueError(_("Your saved list had expired or could not be read, so we started a new one.")) from None
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(_("Your saved list could not be read, so we started a new one.")) from None
+    entries = data.get("e") if isinstance(data, dict) else None
+    valid_shape = (
+        isinstance(data, dict)
+        and data.get("v") == PAYLOAD_VERSION
+        and isinstance(entries, list)
+        and len(entries) <= settings.MEDLIST_MAX_ENTRIES
+        and all(
+            isinstance(e, list) and len(e) == 2 and all(isinstance(part, str) and len(part) <= 200 for part in e)
+            for e in entries
+        )
+    )
+    if not valid_shape:
+        raise ValueError(_("Your saved list was from an older version of this site, so we started a new one."))
+    notice = data.get("n") if isinstance(data.get("n"), str) else ""
+    return [MedEntry(slug, regimen or None) for slug, regimen in entries], notice
+
+
+def load(request: HttpRequest) -> MedList:
+    """The list from the request's cookie. Anything unreadable is dropped with a friendly notice."""
+    raw = request.COOKIES.get(cookie_name())
+    if not raw:
+        return MedList()
+    try:
+        entries, notice = _parse(raw)
+    except ValueError as exc:
+        return MedList(notice=str(exc))
+    return _drop_unknown(entries, notice)
+
+
+def _drop_unknown(entries: list[MedEntry], notice: str) -> MedList:
+    slugs = {e.slug for e in entries}
+    if not slugs:
+        return MedList(notice=notice)
+    known = set(Medication.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    regimens = {
+        (med_slug, slug)
+        for med_slug, slug in Regimen.objects.filter(medication__slug__in=known).values_list("medication__slug", "slug")
+    }
+    kept, seen = [], set()
+    for entry in entries:
+        if entry.slug not in known or entry.slug in seen:
+            continue
+        seen.add(entry.slug)
+        regimen = entry.regimen if (entry.slug, entry.regimen) in regimens else None
+        kept.append(MedEntry(entry.slug, regimen))
+    if len(kept) < len(entries):
+        notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
+    return MedList(entries=kept, notice=notice)
+
+
+def save(response: HttpResponse, medlist: MedList) -> None:
+    """Write the list back (refreshing the idle timer), or delete the cookie when it is empty."""
+    if not medlist.entries and not medlist.notice:
+        clear(response)
+        return
+    response.set_cookie(
+        cookie_name(),
+        encode(medlist),
+        max_age=None,  # a browser-session cookie: gone when the browser closes
+        path="/",
+        secure=not settings.DEBUG,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def clear(response: HttpResponse) -> None:
+    response.delete_cookie(cookie_name(), path="/", samesite="Lax")

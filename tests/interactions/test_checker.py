@@ -1,0 +1,305 @@
+"""The clinical behaviour of the reviewed rules, through the checker."""
+
+import pytest
+
+from interactions.checker import CheckEntry, FindingKind, PairStatus, check
+from interactions.models import Interaction, Medication, Severity, Status
+
+pytestmark = pytest.mark.django_db
+
+
+def entries(*items):
+    return [CheckEntry(*item) if isinstance(item, tuple) else CheckEntry(item) for item in items]
+
+
+def only_finding(result):
+    assert len(result.findings) == 1, [f.title for f in result.findings]
+    return result.findings[0]
+
+
+@pytest.mark.parametrize("regimen", ["naltrexone-low-dose", "naltrexone-tablet", "naltrexone-injection", None])
+@pytest.mark.parametrize(
+    "opioid",
+    [
+        "oxycodone",
+        "tramadol",
+        "tapentadol",
+        "methadone",
+        "buprenorphine",
+        "kratom",
+        "heroin",
+        "fentanyl",
+        "promethazine-and-codeine",
+    ],
+)
+def test_naltrexone_at_every_dose_is_avoided_with_opioids(regimen, opioid):
+    finding = only_finding(check(entries(("naltrexone", regimen), opioid)))
+    assert finding.severity == Severity.CONTRAINDICATED
+    assert finding.kind == FindingKind.INTERACTION
+    assert finding.urgent_signs
+
+
+def test_the_injection_rule_speaks_of_the_month_long_block():
+    finding = only_finding(check(entries(("naltrexone", "naltrexone-injection"), "oxycodone")))
+    assert "4 weeks" in finding.summary or "month" in finding.summary.lower()
+
+
+def test_opioid_free_wait_is_structured():
+    finding = only_finding(check(entries(("naltrexone", "naltrexone-tablet"), "oxycodone")))
+    assert finding.timing.days == 10
+    assert finding.timing.stop_first == "oxycodone"
+    assert finding.timing.then_start == "naltrexone"
+    long_acting = only_finding(check(entries(("naltrexone", "naltrexone-tablet"), "methadone")))
+    assert long_acting.timing.days == 14
+
+
+def test_an_unknown_dose_gives_the_most_cautious_answer_and_says_how_it_differs():
+    finding = only_finding(check(entries("naltrexone", "oxycodone")))
+    assert finding.severity == Severity.CONTRAINDICATED
+    regimens = {v.regimen for v in finding.dose_variants}
+    assert regimens == {"naltrexone-low-dose", "naltrexone-tablet", "naltrexone-injection"}
+
+
+def test_a_known_dose_has_no_dose_variants():
+    finding = only_finding(check(entries(("naltrexone", "naltrexone-low-dose"), "oxycodone")))
+    assert finding.dose_variants == ()
+
+
+def test_low_dose_and_standard_naltrexone_differ_with_alcohol():
+    low = only_finding(check(entries(("naltrexone", "naltrexone-low-dose"), "alcohol")))
+    tablet = only_finding(check(entries(("naltrexone", "naltrexone-tablet"), "alcohol")))
+    assert low.rule.pk != tablet.rule.pk
+    assert low.rule.regimen_a.slug == "naltrexone-low-dose"
+    assert tablet.rule.regimen_a.slug == "naltrexone-tablet"
+
+
+@pytest.mark.parametrize("antidepressant", ["sertraline", "fluoxetine", "venlafaxine", "duloxetine"])
+def test_naltrexone_with_ssri_or_snri_is_reviewed_and_expected_to_be_fine(antidepressant):
+    finding = only_finding(check(entries(("naltrexone", "naltrexone-tablet"), antidepressant)))
+    assert finding.severity == Severity.NONE
+
+
+def test_naltrexone_with_a_painkiller_that_is_not_an_opioid_is_reassuring():
+    for other in ("ibuprofen", "acetaminophen"):
+        assert only_finding(check(entries("naltrexone", other))).severity == Severity.NONE
+
+
+def test_naloxone_is_fine_with_naltrexone():
+    assert only_finding(check(entries("naltrexone", "naloxone"))).severity == Severity.NONE
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "sertraline",
+        "venlafaxine",
+        "amitriptyline",
+        "mirtazapine",
+        "trazodone",
+        "bupropion",
+        "tramadol",
+        "methadone",
+        "dextromethorphan",
+        "st-johns-wort",
+        "linezolid",
+    ],
+)
+def test_maois_are_avoided_with_serotonergic_medicines_with_a_14_day_washout(other):
+    finding = only_finding(check(entries("phenelzine", other)))
+    assert finding.severity == Severity.CONTRAINDICATED
+    assert finding.timing.days == 14
+
+
+def test_fluoxetine_needs_five_weeks_before_an_maoi():
+    finding = only_finding(check(entries("fluoxetine", "phenelzine")))
+    assert finding.severity == Severity.CONTRAINDICATED
+    assert finding.timing.days == 35
+    assert finding.timing.stop_first == "fluoxetine"
+    assert finding.timing.then_start == "phenelzine"
+
+
+def test_the_most_specific_rule_wins():
+    # fluoxetine+MAOI (medication rule) beats SSRI+MAOI (class rule)
+    assert only_finding(check(entries("fluoxetine", "phenelzine"))).rule.medication_a.slug == "fluoxetine"
+    # the sertraline+MAOI answer comes from the class rule
+    assert only_finding(check(entries("sertraline", "phenelzine"))).rule.drug_class_a.slug == "maoi"
+
+
+def test_a_class_rule_covers_descendant_classes():
+    # opioid-agonist + benzodiazepine covers oxycodone (full agonist, a child class)
+    finding = only_finding(check(entries("oxycodone", "alprazolam")))
+    assert finding.severity == Severity.MAJOR
+    assert finding.rule.drug_class_a.slug == "opioid-agonist"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "severity"),
+    [
+        ("sertraline", "tramadol", Severity.MAJOR),
+        ("sertraline", "sumatriptan", Severity.MODERATE),
+        ("sertraline", "ibuprofen", Severity.MODERATE),
+        ("sertraline", "warfarin", Severity.MODERATE),
+        ("sertraline", "st-johns-wort", Severity.MAJOR),
+        ("citalopram", "methadone", Severity.MAJOR),
+        ("fluoxetine", "thioridazine", Severity.CONTRAINDICATED),
+        ("pimozide", "sertraline", Severity.CONTRAINDICATED),
+        ("bupropion", "alcohol", Severity.MAJOR),
+        ("disulfiram", "alcohol", Severity.CONTRAINDICATED),
+        ("kratom", "alprazolam", Severity.MAJOR),
+        ("oxycodone", "gabapentin", Severity.MAJOR),
+        ("oxycodone", "alcohol", Severity.MAJOR),
+        ("methadone", "st-johns-wort", Severity.MAJOR),
+    ],
+)
+def test_reviewed_pairs(a, b, severity):
+    assert only_finding(check(entries(a, b))).severity == severity
+
+
+def test_buprenorphine_or_methadone_with_benzodiazepines_never_says_stop():
+    for opioid in ("buprenorphine", "methadone"):
+        finding = only_finding(check(entries(opioid, "alprazolam")))
+        assert finding.severity == Severity.MAJOR
+        assert "on your own" in finding.action
+
+
+def test_order_does_not_matter():
+    one = only_finding(check(entries("sertraline", "tramadol")))
+    other = only_finding(check(entries("tramadol", "sertraline")))
+    assert one.rule.pk == other.rule.pk
+    assert other.entries == (0, 1)
+
+
+def test_a_combination_product_is_checked_through_its_ingredients():
+    result = check(entries("naltrexone-and-bupropion", "oxycodone"))
+    finding = result.findings[0]
+    assert finding.severity == Severity.CONTRAINDICATED
+    assert finding.ingredients == ("naltrexone", "oxycodone")
+    assert result.safety_messages  # Contrave is naltrexone too
+
+
+def test_contrave_brings_bupropion_warnings():
+    findings = check(entries("naltrexone-and-bupropion", "phenelzine")).findings
+    assert findings[0].ingredients == ("bupropion", "phenelzine")
+    assert findings[0].severity == Severity.CONTRAINDICATED
+    # its naltrexone is checked as naltrexone, not as the low-dose form
+    naltrexone = [f for f in findings if f.ingredients[0] == "naltrexone"]
+    assert [f.rule.regimen_a for f in naltrexone] == [None]
+
+
+def test_contrave_with_vivitrol_is_naltrexone_twice():
+    result = check(entries("naltrexone-and-bupropion", ("naltrexone", "naltrexone-injection")))
+    kinds = [(f.kind, f.ingredients) for f in result.findings]
+    assert (FindingKind.DUPLICATE_INGREDIENT, ("naltrexone", "naltrexone")) in kinds
+
+
+def test_two_ssris_are_flagged_as_the_same_class():
+    finding = only_finding(check(entries("sertraline", "fluoxetine")))
+    assert finding.kind == FindingKind.DUPLICATE_CLASS
+    assert finding.severity == Severity.MODERATE
+    assert finding.summary
+
+
+def test_findings_come_most_severe_first():
+    result = check(entries("sertraline", "ibuprofen", ("naltrexone", "naltrexone-tablet"), "oxycodone"))
+    ranks = [f.severity_rank for f in result.findings]
+    assert ranks == sorted(ranks, reverse=True)
+    assert result.findings[0].severity == Severity.CONTRAINDICATED
+
+
+def test_covered_medicines_without_a_rule_have_no_known_interaction():
+    Medication.objects.filter(slug__in=["acamprosate", "ibuprofen"]).update(interactions_reviewed=True)
+    result = check(entries("acamprosate", "ibuprofen"))
+    assert result.findings == []
+    assert result.pairs[0].status == PairStatus.NO_KNOWN_INTERACTION
+
+
+def test_an_uncovered_medicine_is_never_reported_as_safe():
+    result = check(entries("sertraline", "abacavir"))
+    assert result.findings == []
+    assert result.pairs[0].status == PairStatus.NOT_REVIEWED
+    assert result.pairs[0].unreviewed == (("sertraline", "abacavir"),)
+
+
+def test_a_combination_product_is_covered_only_when_all_its_ingredients_are():
+    Medication.objects.filter(slug="naltrexone").update(interactions_reviewed=True)
+    Medication.objects.filter(slug="bupropion").update(interactions_reviewed=False)
+    result = check(entries("naltrexone-and-bupropion", "sertraline"))
+    assert not result.entries[0].covered
+    Medication.objects.filter(slug="bupropion").update(interactions_reviewed=True)
+    assert check(entries("naltrexone-and-bupropion", "sertraline")).entries[0].covered
+
+
+def test_draft_rules_are_not_used():
+    rule = only_finding(check(entries("sertraline", "tramadol"))).rule
+    Interaction.objects.filter(pk=rule.pk).update(status=Status.DRAFT)
+    findings = check(entries("sertraline", "tramadol")).findings
+    assert all(f.rule is None or f.rule.pk != rule.pk for f in findings)
+
+
+def test_naltrexone_brings_the_standing_safety_messages():
+    keys = [m.key for m in check(entries(("naltrexone", "naltrexone-low-dose"))).safety_messages]
+    assert keys == ["overdose-after-stopping", "do-not-override", "mood", "liver"]
+    assert "988" in check(entries("naltrexone")).safety_messages[2].text
+
+
+def test_no_safety_messages_without_naltrexone():
+    assert check(entries("sertraline", "ibuprofen")).safety_messages == []
+
+
+def test_emergency_numbers_come_from_settings(settings):
+    settings.CRISIS_LINE = "555-0100"
+    assert "555-0100" in check(entries("naltrexone")).safety_messages[2].text
+
+
+def test_unknown_slugs_are_reported_not_checked():
+    result = check(entries("sertraline", "no-such-thing", "tramadol"))
+    assert result.unknown == [1]
+    assert only_finding(result).entries == (0, 2)
+
+
+def test_an_empty_list_is_fine():
+    result = check([])
+    assert result.findings == [] and result.pairs == [] and result.safety_messages == []
+
+
+# Each prefix holds a combination product, so every size runs the same prefetches.
+THIRTY = [
+    "naltrexone",
+    "naltrexone-and-bupropion",
+    "oxycodone",
+    "sertraline",
+    "fluoxetine",
+    "tramadol",
+    "alprazolam",
+    "alcohol",
+    "ibuprofen",
+    "warfarin",
+    "phenelzine",
+    "bupropion",
+    "methadone",
+    "kratom",
+    "buprenorphine",
+    "gabapentin",
+    "zolpidem",
+    "sumatriptan",
+    "st-johns-wort",
+    "lithium",
+    "duloxetine",
+    "venlafaxine",
+    "amitriptyline",
+    "mirtazapine",
+    "trazodone",
+    "disulfiram",
+    "acamprosate",
+    "thioridazine",
+    "buprenorphine-naloxone",
+    "acetaminophen",
+]
+
+
+@pytest.mark.parametrize("size", [2, 10, 30])
+def test_the_check_runs_a_fixed_number_of_queries(size, django_assert_num_queries):
+    check(entries(*THIRTY[:size]))  # warm up the content types cache etc.
+    with django_assert_num_queries(10):
+        result = check(entries(*THIRTY[:size]))
+    assert len(result.entries) == size
