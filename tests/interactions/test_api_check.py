@@ -1,0 +1,131 @@
+import jsonschema
+import pytest
+from django.urls import reverse
+
+from interactions.openapi import document
+
+pytestmark = pytest.mark.django_db
+URL = reverse("interactions:api_check")
+SCHEMAS = document()["components"]["schemas"]
+
+
+def validate(data, schema_name):
+    schema = {**SCHEMAS[schema_name], "$defs": {}}
+    resolver_doc = {"components": {"schemas": SCHEMAS}, **schema}
+    jsonschema.validate(data, resolver_doc)
+
+
+def get(client, *meds, **extra):
+    query = "&".join(f"med={m}" for m in meds)
+    return client.get(f"{URL}?{query}", **extra)
+
+
+def test_it_checks_a_list_as_typed(client):
+    response = client.get(URL, {"med": ["Vivitrol", "oxycodone"]})
+    assert response.status_code == 200
+    data = response.json()
+    validate(data, "CheckResult")
+    assert [m["slug"] for m in data["medications"]] == ["naltrexone", "oxycodone"]
+    assert data["medications"][0]["regimen"] == "naltrexone-injection"
+    assert data["medications"][0]["query"] == "Vivitrol"
+    finding = data["findings"][0]
+    assert finding["kind"] == "interaction"
+    assert finding["severity"] == "contraindicated"
+    assert finding["entries"] == [0, 1]
+    assert finding["ingredients"] == ["naltrexone", "oxycodone"]
+    assert finding["urgent_signs"]
+    assert finding["references"] and finding["references"][0]["citation"]
+    assert finding["timing"]["days"] == 10
+    assert data["safety_messages"][0]["key"] == "overdose-after-stopping"
+
+
+def test_a_strength_selects_the_dose(client):
+    data = client.get(URL, {"med": ["naltrexone 4.5 mg", "Zoloft"]}).json()
+    assert data["medications"][0]["regimen"] == "naltrexone-low-dose"
+    assert data["medications"][1]["slug"] == "sertraline"
+    assert data["findings"][0]["severity"] == "none"
+
+
+def test_a_combination_product_lists_its_ingredients(client):
+    data = client.get(URL, {"med": ["Contrave", "Vivitrol"]}).json()
+    validate(data, "CheckResult")
+    assert data["medications"][0]["ingredients"] == ["bupropion", "naltrexone"] or data["medications"][0][
+        "ingredients"
+    ] == ["naltrexone", "bupropion"]
+    kinds = {f["kind"] for f in data["findings"]}
+    assert "duplicate-ingredient" in kinds
+
+
+def test_unknown_names_go_to_unresolved_with_positions_kept(client):
+    data = client.get(URL, {"med": ["zoloft", "qwzxqwzx", "tramadol"]}).json()
+    validate(data, "CheckResult")
+    assert data["unresolved"] == [{"query": "qwzxqwzx", "suggestions": []}]
+    assert data["findings"][0]["entries"] == [0, 2]
+
+
+def test_unresolved_names_get_suggestions_when_close(client):
+    data = client.get(URL, {"med": ["zoloft", "sertralinexx zz"]}).json()
+    assert data["unresolved"][0]["suggestions"]
+
+
+def test_uncovered_pairs_are_reported_as_not_reviewed(client):
+    data = client.get(URL, {"med": ["zoloft", "abacavir"]}).json()
+    validate(data, "CheckResult")
+    assert data["findings"] == []
+    assert data["pairs"] == [
+        {"entries": [0, 1], "status": "not-reviewed", "not_reviewed": [["sertraline", "abacavir"]]}
+    ]
+    assert data["medications"][1]["covered"] is False
+
+
+@pytest.mark.parametrize(
+    "meds",
+    [[], [""], ["  "], ["x" * 10_000], ["zoloft"] * 31, ["zoloft", ""]],
+)
+def test_bad_input_gets_400(client, meds):
+    response = client.get(URL, {"med": meds})
+    assert response.status_code == 400
+    data = response.json()
+    validate(data, "Error")
+
+
+@pytest.mark.parametrize("text", ["ｚｏｌｏｆｔ", "💊", "\u202e", "'; DROP TABLE x; --", "zol\x00oft", "Z̷o̷l̷"])
+def test_odd_unicode_never_errors(client, text):
+    response = client.get(URL, {"med": [text, "tramadol"]})
+    assert response.status_code in (200, 400)
+    validate(response.json(), "CheckResult" if response.status_code == 200 else "Error")
+
+
+def test_thirty_medicines_are_accepted(client):
+    response = client.get(URL, {"med": ["zoloft"] * 30})
+    assert response.status_code == 200
+
+
+def test_it_rejects_post(client):
+    assert client.post(URL).status_code == 405
+
+
+def test_the_openapi_document_is_valid_openapi_3():
+    from jsonschema import Draft202012Validator
+
+    doc = document()
+    assert doc["openapi"].startswith("3.")
+    for schema in doc["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    assert set(doc["paths"]) == {"/api/v1/medications", "/api/v1/check"}
+
+
+def test_the_openapi_document_is_served(client):
+    response = client.get(reverse("interactions:api_openapi"))
+    assert response.status_code == 200
+    assert response.json() == document()
+
+
+@pytest.mark.parametrize("q", ["zoloft", "naltrexone 4.5 mg", "qwzxqwzx", "VIVITROL"])
+def test_medication_search_responses_match_the_schema(client, q):
+    data = client.get(reverse("interactions:api_medications"), {"q": q}).json()
+    validate(data, "MedicationResults")
+
+
+def test_medication_search_errors_match_the_schema(client):
+    validate(client.get(reverse("interactions:api_medications")).json(), "Error")

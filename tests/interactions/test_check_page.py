@@ -1,0 +1,257 @@
+"""The check page three ways: the full page, the htmx partials, and the no-JS POST then redirect."""
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+from interactions import medlist
+from interactions.medlist import MedEntry, MedList
+
+pytestmark = pytest.mark.django_db
+CHECK = reverse("interactions:check")
+ADD = reverse("interactions:check_add")
+REMOVE = reverse("interactions:check_remove")
+DOSE = reverse("interactions:check_dose")
+CLEAR = reverse("interactions:check_clear")
+SUGGEST = reverse("interactions:check_suggest")
+PRINT = reverse("interactions:check_print")
+HTMX = {"HX-Request": "true"}
+
+
+def with_list(client, *entries):
+    client.cookies[medlist.cookie_name()] = medlist.encode(MedList([MedEntry(*e) for e in entries]))
+
+
+def current_list(client):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.COOKIES[medlist.cookie_name()] = client.cookies[medlist.cookie_name()].value
+    return medlist.load(request).entries
+
+
+def test_the_home_page_is_the_check_page(client):
+    response = client.get(reverse("interactions:home"))
+    assert response.status_code == 200
+    assert b"Add a medicine" in response.content
+    assert b"Your list is empty" in response.content
+
+
+def test_pages_showing_a_list_are_never_cached(client):
+    with_list(client, ("oxycodone",))
+    response = client.get(CHECK)
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_adding_without_javascript_redirects_and_shows_the_result(client):
+    response = client.post(ADD, {"q": "Vivitrol"})
+    assert response.status_code == 302
+    assert response["Location"] == CHECK
+    assert current_list(client) == [MedEntry("naltrexone", "naltrexone-injection")]
+    client.post(ADD, {"q": "oxycodone"})
+    html = client.get(CHECK).content.decode()
+    assert "Avoid combining" in html
+    assert "Higher overdose risk" in html
+    assert "Added Oxycodone." in html
+    assert "We found: 1 pair to avoid combining" in html
+
+
+def test_the_notice_is_shown_once(client):
+    client.post(ADD, {"q": "oxycodone"})
+    assert b"Added Oxycodone." in client.get(CHECK).content
+    assert b"Added Oxycodone." not in client.get(CHECK).content
+
+
+def test_adding_with_htmx_returns_the_list_and_the_findings_together(client):
+    with_list(client, ("naltrexone", "naltrexone-injection"))
+    response = client.post(ADD, {"q": "oxycodone"}, headers=HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert html.lstrip().startswith('<section id="medlist"')
+    assert '<section id="findings"' in html and 'hx-swap-oob="true"' in html
+    assert '<div id="announce" hx-swap-oob="innerHTML">' in html
+    assert "Avoid combining" in html
+    assert current_list(client)[-1] == MedEntry("oxycodone")
+
+
+def test_a_picked_option_carries_its_dose(client):
+    client.post(ADD, {"pick": "naltrexone:naltrexone-low-dose", "q": "naltrexone 4.5 mg"}, headers=HTMX)
+    assert current_list(client) == [MedEntry("naltrexone", "naltrexone-low-dose")]
+
+
+def test_a_strength_typed_in_the_box_sets_the_dose(client):
+    client.post(ADD, {"q": "naltrexone 50 mg"})
+    assert current_list(client) == [MedEntry("naltrexone", "naltrexone-tablet")]
+
+
+def test_duplicate_adds_change_nothing(client):
+    client.post(ADD, {"q": "zoloft"})
+    client.post(ADD, {"q": "sertraline"})
+    assert current_list(client) == [MedEntry("sertraline")]
+    assert b"already on your list" in client.get(CHECK).content
+
+
+def test_the_31st_medicine_is_refused_with_a_message(client):
+    slugs = [
+        "oxycodone",
+        "sertraline",
+        "fluoxetine",
+        "tramadol",
+        "alprazolam",
+        "alcohol",
+        "ibuprofen",
+        "warfarin",
+        "phenelzine",
+        "bupropion",
+        "methadone",
+        "kratom",
+        "buprenorphine",
+        "gabapentin",
+        "zolpidem",
+        "sumatriptan",
+        "st-johns-wort",
+        "lithium",
+        "duloxetine",
+        "venlafaxine",
+        "amitriptyline",
+        "mirtazapine",
+        "trazodone",
+        "disulfiram",
+        "acamprosate",
+        "thioridazine",
+        "acetaminophen",
+        "naproxen",
+        "aspirin",
+        "celecoxib",
+    ]
+    with_list(client, *[(s,) for s in slugs])
+    client.post(ADD, {"q": "naltrexone"})
+    assert len(current_list(client)) == 30
+    assert b"Your list is full" in client.get(CHECK).content
+
+
+@pytest.mark.parametrize(
+    ("q", "message"),
+    [
+        ("qwzxqwzx", b"We could not find"),
+        ("", b"Type the name"),
+        ("x" * 10_000, b"too long"),
+        ("\x00", b"Type the name"),
+    ],
+)
+def test_bad_adds_get_a_clear_message_and_keep_the_list(client, q, message):
+    with_list(client, ("oxycodone",))
+    response = client.post(ADD, {"q": q})
+    assert response.status_code == 302
+    assert message in client.get(CHECK).content
+    assert current_list(client) == [MedEntry("oxycodone")]
+
+
+def test_an_unknown_slug_cannot_be_added(client):
+    client.post(ADD, {"pick": "no-such-thing"})
+    assert b"We could not find that medicine" in client.get(CHECK).content
+
+
+def test_changing_the_dose(client):
+    with_list(client, ("naltrexone",), ("oxycodone",))
+    client.post(DOSE, {"slug": "naltrexone", "regimen": "naltrexone-low-dose"})
+    assert current_list(client)[0] == MedEntry("naltrexone", "naltrexone-low-dose")
+    client.post(DOSE, {"slug": "naltrexone", "regimen": "unsure"}, headers=HTMX)
+    assert current_list(client)[0] == MedEntry("naltrexone", None)
+    client.post(DOSE, {"slug": "naltrexone", "regimen": "sertraline-made-up"})
+    assert current_list(client)[0] == MedEntry("naltrexone", None)
+
+
+def test_not_sure_shows_the_answer_for_every_dose(client):
+    with_list(client, ("naltrexone",), ("oxycodone",))
+    html = client.get(CHECK).content.decode()
+    assert "This depends on the dose." in html
+    for label in ("Low-dose, usually 1 to 5 mg a day", "Tablet, usually 50 mg a day", "Monthly shot (Vivitrol)"):
+        assert label in html
+
+
+def test_removing(client):
+    with_list(client, ("naltrexone",), ("oxycodone",))
+    response = client.post(REMOVE, {"slug": "oxycodone"}, headers=HTMX)
+    assert b"Removed Oxycodone." in response.content
+    assert current_list(client) == [MedEntry("naltrexone")]
+
+
+def test_clearing_removes_the_cookie_at_once(client):
+    with_list(client, ("naltrexone",))
+    response = client.post(CLEAR)
+    assert response.status_code == 302
+    assert response["Clear-Site-Data"] == '"cookies"'
+    assert response.cookies[medlist.cookie_name()].value == ""
+    htmx = client.post(CLEAR, headers=HTMX)
+    assert htmx["HX-Refresh"] == "true"
+
+
+@pytest.mark.parametrize("url", [ADD, REMOVE, DOSE, CLEAR, SUGGEST])
+def test_actions_refuse_get(client, url):
+    assert client.get(url).status_code == 405
+
+
+@pytest.mark.parametrize("url", [ADD, REMOVE, DOSE, CLEAR, SUGGEST])
+def test_actions_need_the_csrf_token(url):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    assert csrf_client.post(url, {"q": "zoloft"}).status_code == 403
+
+
+def test_suggestions_come_by_post_so_names_stay_out_of_urls(client):
+    response = client.post(SUGGEST, {"q": "zolof"}, headers=HTMX)
+    html = response.content.decode()
+    assert 'role="listbox"' in html
+    assert 'value="sertraline"' in html
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_suggestions_for_nothing_say_so(client):
+    assert b"We could not find" in client.post(SUGGEST, {"q": "qwzxqwzx"}).content
+
+
+def test_a_tampered_cookie_gets_a_friendly_notice(client):
+    client.cookies[medlist.cookie_name()] = "tampered"
+    response = client.get(CHECK)
+    assert response.status_code == 200
+    assert b"could not be read" in response.content
+
+
+def test_uncovered_pairs_say_ask_your_pharmacist(client):
+    with_list(client, ("sertraline",), ("abacavir",))
+    html = client.get(CHECK).content.decode()
+    assert "Not reviewed here: ask your pharmacist" in html
+    assert "No interaction expected" not in html
+
+
+def test_the_print_view_has_the_list_findings_questions_and_date(client):
+    with_list(client, ("naltrexone", "naltrexone-injection"), ("oxycodone",), ("sertraline",))
+    html = client.get(PRINT).content.decode()
+    assert "Questions to ask my provider" in html
+    assert "Naltrexone" in html and "Oxycodone" in html
+    assert "Avoid combining" in html
+    assert "Printed on" in html
+    assert "naloxone (Narcan) at home" in html
+
+
+def test_nothing_about_the_list_reaches_the_logs(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    client.post(ADD, {"q": "oxycodone"})
+    client.post(ADD, {"q": "Vivitrol"}, headers=HTMX)
+    client.get(CHECK)
+    client.post(REMOVE, {"slug": "oxycodone"})
+    text = caplog.text.lower()
+    for name in ("oxycodone", "vivitrol", "naltrexone"):
+        assert name not in text
+
+
+def test_the_check_page_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    with_list(client, ("naltrexone",), ("oxycodone",), ("sertraline",), ("tramadol",), ("alprazolam",))
+    client.get(CHECK)
+    with django_assert_max_num_queries(14):
+        client.get(CHECK)
