@@ -10,7 +10,7 @@ from pathlib import Path
 from django.db import transaction
 
 from education.models import Article
-from interactions.models import DrugClass, Medication, Reference, Status
+from interactions.models import DrugClass, Interaction, Medication, Reference, Status
 
 SEED_REVIEWED_ON = datetime.date(2026, 11, 22)
 REVIEW_INTERVAL = datetime.timedelta(days=365)
@@ -59,6 +59,7 @@ def load_articles(directory: Path) -> int:
         article.save()
         article.medications.set(Medication.objects.filter(slug__in=meta.get("medications", [])))
         article.drug_classes.set(DrugClass.objects.filter(slug__in=meta.get("drug_classes", [])))
+        article.interactions.set(Interaction.objects.filter(slug__in=meta.get("interactions", [])))
         references = []
         for ref in meta.get("references", []):
             reference, _ = Reference.objects.get_or_create(

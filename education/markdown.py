@@ -89,8 +89,8 @@ def render_article(body: str) -> RenderedArticle:
         extensions=["toc", "tables", "sane_lists"],
         extension_configs={"toc": {"toc_depth": "2-3", "permalink": False}},
     )
-    # Escape raw HTML before Markdown sees it, so typed tags show as text and never run.
-    converted = md.convert(html.escape(body, quote=False))
+    # Escape "<" before Markdown sees it, so typed HTML shows as text; nh3 then allows only our tags.
+    converted = md.convert(body.replace("<", "&lt;"))
     safe_html = _mark_external_links(sanitize(converted))
     headings = [t for t in md.toc_tokens]
     toc = sanitize(md.toc) if len(_flatten(headings)) >= TOC_MIN_HEADINGS else ""

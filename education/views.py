@@ -1,19 +1,53 @@
+from __future__ import annotations
+
+from itertools import groupby
+
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from education.models import Article
+from interactions.models import Status
+
+MAX_FILTER_LENGTH = 100
+
+
+def _partial(request: HttpRequest, template: str, name: str) -> str:
+    return f"{template}#{name}" if request.htmx else template
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def article_list(request: HttpRequest) -> HttpResponse:
-    articles = Article.objects.published()
-    return render(request, "education/article_list.html", {"articles": articles})
+    query = request.GET.get("q", "").strip()[:MAX_FILTER_LENGTH]
+    articles = Article.objects.published().only("title", "slug", "topic", "summary")
+    if query:
+        articles = articles.filter(Q(title__icontains=query) | Q(summary__icontains=query) | Q(body__icontains=query))
+    topics = [
+        (topic, list(items)) for topic, items in groupby(articles.order_by("topic", "title"), key=lambda a: a.topic)
+    ]
+    context = {"query": query, "topics": topics, "count": sum(len(items) for _, items in topics)}
+    return render(request, _partial(request, "education/article_list.html", "article-results"), context)
 
 
 @require_GET
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article = Article.objects.filter(slug=slug).first()
-    if article is None or (article.status != "published" and not request.user.is_staff):
+    article = (
+        Article.objects.select_related("reviewed_by")
+        .prefetch_related("references", "medications", "drug_classes")
+        .filter(slug=slug)
+        .first()
+    )
+    if article is None or (article.status != Status.PUBLISHED and not request.user.is_staff):
         raise Http404
-    return render(request, "education/article_detail.html", {"article": article})
+    interactions = article.interactions.published().select_related(
+        "medication_a", "medication_b", "drug_class_a", "drug_class_b", "regimen_a", "regimen_b"
+    )
+    context = {
+        "article": article,
+        "is_draft": article.status != Status.PUBLISHED,
+        "interactions": sorted(interactions, key=lambda rule: (-rule.severity_rank, rule.title)),
+    }
+    return render(request, "education/article_detail.html", context)

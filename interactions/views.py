@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from education.models import Article
 from interactions import api, openapi
 from interactions import search as search_service
 from interactions.models import Medication
@@ -42,8 +44,16 @@ def medication_detail(request: HttpRequest, slug: str) -> HttpResponse:
         Medication.objects.prefetch_related("classes__parent", "ingredients", "regimens", "names"), slug=slug
     )
     names = sorted(medication.names.all(), key=lambda n: (not n.is_brand, n.name))
+    class_ids = [c.id for c in medication.classes.all()]
+    articles = (
+        Article.objects.published()
+        .filter(Q(medications=medication) | Q(drug_classes__in=class_ids))
+        .distinct()
+        .only("slug", "title", "summary")
+    )
     context = {
         "medication": medication,
+        "articles": articles,
         "brands": [n.name for n in names if n.is_brand][:20],
         "other_names": [n.name for n in names if not n.is_brand and n.name != medication.name][:20],
     }
