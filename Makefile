@@ -6,7 +6,7 @@ STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test bench lint format chromium
+.PHONY: setup run test bench backup restore lint format chromium postgres
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py load_initial_data
 
 run: setup
@@ -30,11 +31,49 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Browser tests need Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium', then 'make test' again."; exit 1; fi
 
-test: $(STAMP) chromium
+# The outage tests start a throwaway PostgreSQL server; install Debian's when missing and apt-get can be used.
+postgres:
+	@if [ -x /usr/lib/postgresql/15/bin/initdb ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's postgresql for the database outage tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "The outage tests need PostgreSQL 15: run 'sudo apt-get install postgresql', then 'make test' again."; exit 1; fi
+
+# The shared-cache tests start a throwaway Redis.
+redis:
+	@if [ -x /usr/bin/redis-server ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's redis-server for the shared-cache tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else echo "The shared-cache tests need Redis: run 'sudo apt-get install redis-server', then 'make test' again."; exit 1; fi
+
+test: $(STAMP) chromium postgres redis
 	$(PY) -m pytest
 
 bench: setup
 	$(PY) manage.py bench
+
+# Content backup: the catalog, names, regimens, references, rules and articles, plus the staff groups, as
+# JSON with natural keys, so it loads into any database. Not included: staff accounts and the edit
+# history (history rows point at database ids, which a natural-key restore does not keep); back up the
+# database itself for those (docs/deploy.md). BACKUP=path overrides the default timestamped file.
+BACKUP_MODELS := interactions.DrugClass interactions.Medication interactions.MedicationName \
+	interactions.Regimen interactions.Reference interactions.Interaction education.Article auth.Group
+backup: $(STAMP)
+	@set -e; out='$(BACKUP)'; [ -n "$$out" ] || out="backups/content-$$(date +%Y%m%d-%H%M%S).json"; \
+	mkdir -p "$$(dirname "$$out")"; \
+	echo "Writing $$out (this takes a few minutes with the full dictionary)..."; \
+	part="$$(dirname "$$out")/.partial-$$(basename "$$out")"; \
+	$(PY) manage.py dumpdata $(BACKUP_MODELS) --natural-foreign --natural-primary --indent 2 --output "$$part"; \
+	mv "$$part" "$$out"; echo "Backup written to $$out"
+
+# Restore a content backup: make restore FILE=backups/content-YYYYmmdd-HHMMSS.json
+restore: $(STAMP)
+	@[ -n '$(FILE)' ] || { echo "Usage: make restore FILE=backups/content-YYYYmmdd-HHMMSS.json"; exit 2; }
+	@[ -f '$(FILE)' ] || { echo "No such file: $(FILE)"; exit 2; }
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py loaddata '$(FILE)'
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -63,21 +63,33 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "csp",
     "interactions",
     "education",
+    "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes documents: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,7 +116,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 if os.environ.get("DATABASE_URL"):
     import dj_database_url
 
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
@@ -130,7 +142,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -140,6 +152,54 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# The shared cache: local memory by default, Redis when CACHE_URL is set (several app servers).
+# "content_version" holds one token in the database, so every process sees a publish at once.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+        if os.environ.get("CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "medwise"}
+    ),
+    "content_version": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "medwise_content_version",
+    },
+}
+
+# Strict Content-Security-Policy: no inline script or style, no eval, nothing from other origins.
+SELF, NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), fullscreen=(), "
+    "geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+    "picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), "
+    "xr-spatial-tracking=(), interest-cohort=()"
+)
+
+# Per-client request budgets (requests per minute), kept in the cache.
+RATE_LIMITS = {
+    "search": env_int("RATE_LIMIT_SEARCH", 120),
+    "check": env_int("RATE_LIMIT_CHECK", 60),
+    "api": env_int("RATE_LIMIT_API", 60),
+}
+RATE_LIMIT_WINDOW_SECONDS = 60
+# Set to e.g. HTTP_X_FORWARDED_FOR only behind a proxy that overwrites it.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 
 # Emergency numbers shown with every urgent warning sign.
 EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
@@ -173,6 +233,8 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -181,3 +243,45 @@ LOGGING = {
     # The development server logs full request lines, query strings included; keep them out.
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+
+# --- Staff workspace (Django admin): sign-in protection, staff sessions, review cycle -------------
+# Only the admin signs anybody in, so these settings concern clinic staff alone. See docs/staff.md.
+
+# django-axes first: it refuses a locked-out sign-in before any password is checked. It has no
+# get_user(), so Django's test client force_login() picks ModelBackend, as axes documents.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("ADMIN_LOCKOUT_MINUTES", 30) / 60  # hours
+# Lock the pair, so one person's typos do not lock out the whole clinic behind one address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+# No start-up banner in every command's output, and no user agents in the logs.
+AXES_VERBOSE = False
+
+
+def _axes_client_ip(request) -> str:
+    """The same client address the rate limits use (CLIENT_IP_HEADER only behind a trusted proxy)."""
+    address = request.META.get(CLIENT_IP_HEADER, "").split(",")[0].strip() if CLIENT_IP_HEADER else ""
+    return address or request.META.get("REMOTE_ADDR", "")
+
+
+AXES_CLIENT_IP_CALLABLE = _axes_client_ip
+
+# Two-factor sign-in: the issuer shown in the authenticator app.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "MedWise staff")
+
+# Idle timeout: every request renews the session, so it ends after this long without one.
+# Django's login() gives a new session key; logout() deletes the session on the server.
+SESSION_COOKIE_AGE = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Publishing sets next_review_due this many days ahead; the review queue looks this far ahead.
+REVIEW_INTERVAL_DAYS = env_int("REVIEW_INTERVAL_DAYS", 365)
+REVIEW_DUE_SOON_DAYS = 30
+READING_GRADE_TARGET = 8

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from interactions.models import DrugClass, Interaction, Medication, Reference, Status
 
@@ -55,9 +57,16 @@ class Article(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = ArticleManager()
+    history = HistoricalRecords(m2m_fields=[references])
 
     class Meta:
         ordering = ["topic", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(author__isnull=True) | Q(reviewed_by__isnull=True) | ~Q(reviewed_by=models.F("author")),
+                name="article_reviewer_not_author",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

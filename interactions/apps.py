@@ -1,5 +1,16 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+# Everything patients see that staff can change: a change to any of them bumps the content version.
+CONTENT_MODELS = [
+    ("interactions", "DrugClass"),
+    ("interactions", "Medication"),
+    ("interactions", "MedicationName"),
+    ("interactions", "Regimen"),
+    ("interactions", "Reference"),
+    ("interactions", "Interaction"),
+    ("education", "Article"),
+]
 
 
 class InteractionsConfig(AppConfig):
@@ -8,12 +19,11 @@ class InteractionsConfig(AppConfig):
     verbose_name = "Medications and interactions"
 
     def ready(self) -> None:
-        from interactions.models import Medication, MedicationName, Regimen
-        from interactions.search import invalidate_index
+        from interactions.content_version import bump
 
-        for model in (Medication, MedicationName, Regimen):
-            post_save.connect(invalidate_index, sender=model, dispatch_uid=f"search-{model.__name__}-save")
-            post_delete.connect(invalidate_index, sender=model, dispatch_uid=f"search-{model.__name__}-delete")
-        m2m_changed.connect(
-            invalidate_index, sender=Regimen.implied_by_brands.through, dispatch_uid="search-regimen-brands"
-        )
+        for app_label, model_name in CONTENT_MODELS:
+            model = apps.get_model(app_label, model_name)
+            post_save.connect(bump, sender=model, dispatch_uid=f"content-{model_name}-save")
+            post_delete.connect(bump, sender=model, dispatch_uid=f"content-{model_name}-delete")
+            for field in model._meta.many_to_many:
+                m2m_changed.connect(bump, sender=field.remote_field.through, dispatch_uid=f"content-{field}-m2m")

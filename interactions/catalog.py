@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.text import slugify
 
+from interactions import content_version
 from interactions.models import Medication, MedicationKind, MedicationName, normalize_name
 
 DICTIONARY_PACKAGE = "drug_named_entity_recognition"
@@ -70,9 +71,7 @@ def import_catalog(*, progress: Callable[[str], None] = lambda message: None) ->
         slug_to_id = dict(Medication.objects.values_list("slug", "id"))
         names_created = _import_names(variant_to_canonical, variant_data, slug_to_id, progress)
 
-    from interactions.search import invalidate_index
-
-    invalidate_index()
+    content_version.bump()  # bulk inserts send no signals
     return ImportReport(
         medications_created=created,
         medications_updated=updated,

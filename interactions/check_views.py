@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from interactions import medlist as medlist_store
 from interactions import search as search_service
 from interactions.models import Medication, Regimen
+from interactions.ratelimit import rate_limited
 from interactions.report import build_report
 
 TEMPLATE = "interactions/check.html"
@@ -39,6 +40,7 @@ def _context(medlist: medlist_store.MedList, message: str = "") -> dict:
 
 
 @require_GET
+@rate_limited("check")
 def check_page(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     response = render(request, TEMPLATE, _context(medlist))
@@ -80,6 +82,7 @@ def _regimen_for(slug: str, value: str | None) -> str | None:
 
 @sensitive_post_parameters("q")
 @require_POST
+@rate_limited("search")
 def suggest(request: HttpRequest) -> HttpResponse:
     """Combobox options for the add form. A POST, so what a person types never appears in a URL."""
     query = request.POST.get("q", "")
@@ -99,6 +102,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("q", "pick", "slug", "regimen")
 @require_POST
+@rate_limited("check")
 def add(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     slug, _sep, picked_regimen = request.POST.get("pick", "").partition(":")
@@ -139,6 +143,7 @@ def _not_found_message(query: str) -> str:
 
 @sensitive_post_parameters("slug")
 @require_POST
+@rate_limited("check")
 def remove(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     slug = request.POST.get("slug", "")
@@ -150,6 +155,7 @@ def remove(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("slug", "regimen")
 @require_POST
+@rate_limited("check")
 def change_dose(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     slug = request.POST.get("slug", "")

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
+from interactions import content_version
 from interactions.models import (
     SEVERITY_RANK,
     DrugClass,
@@ -424,8 +425,7 @@ def check(entries: Sequence[CheckEntry]) -> CheckResult:
 
     result = CheckResult(entries=resolved, unknown=unknown)
     if len(resolved) >= 2:
-        tree = _ClassTree()
-        rules = _RuleIndex(_load_rules())
+        tree, rules = _reviewed_content()
         for first, second in combinations(resolved, 2):
             pair_findings, unreviewed = _check_pair(first, second, rules, tree)
             result.findings.extend(pair_findings)
@@ -440,6 +440,13 @@ def check(entries: Sequence[CheckEntry]) -> CheckResult:
     if any(NALTREXONE_SLUG in {m.slug for m in (e.ingredients or (e.medication,))} for e in resolved):
         result.safety_messages = safety_messages()
     return result
+
+
+def _reviewed_content() -> tuple[_ClassTree, _RuleIndex]:
+    """The class tree and the published rules, cached per content version and shared by every process."""
+    return content_version.cached(
+        "checker", content_version.current(), lambda: (_ClassTree(), _RuleIndex(_load_rules()))
+    )
 
 
 def _find_regimen(slug: str | None, medication: Medication, ingredients: Sequence[Medication]) -> Regimen | None:

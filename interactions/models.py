@@ -11,6 +11,7 @@ from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 def normalize_name(text: str) -> str:
@@ -60,6 +61,7 @@ class DrugClass(models.Model):
     )
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -111,6 +113,7 @@ class Medication(models.Model):
     )
 
     objects = SlugManager()
+    history = HistoricalRecords(m2m_fields=[classes])
 
     class Meta:
         ordering = ["name"]
@@ -137,6 +140,7 @@ class MedicationName(models.Model):
     is_brand = models.BooleanField(default=False)
 
     objects = MedicationNameManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -183,6 +187,7 @@ class Regimen(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["medication__name", "position", "min_mg"]
@@ -214,6 +219,7 @@ class Reference(models.Model):
             return self.get(key=key)
 
     objects = ReferenceManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["citation"]
@@ -306,8 +312,13 @@ class Interaction(models.Model):
     )
     reviewed_on = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    next_review_due = models.DateField(null=True, blank=True)
 
     objects = InteractionManager()
+    history = HistoricalRecords(m2m_fields=[references])
 
     class Meta:
         ordering = ["title"]
@@ -336,6 +347,10 @@ class Interaction(models.Model):
                 name="interaction_regimen_b_needs_medication",
             ),
             models.UniqueConstraint(fields=["pair_key"], name="interaction_unique_pair"),
+            models.CheckConstraint(
+                condition=Q(author__isnull=True) | Q(reviewed_by__isnull=True) | ~Q(reviewed_by=models.F("author")),
+                name="interaction_reviewer_not_author",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -188,6 +188,11 @@ def _json(schema_ref: str, description: str) -> dict:
 
 def document() -> dict:
     bad = _json("#/components/schemas/Error", "Bad input: the error says what to change.")
+    retry_after = {
+        "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+    }
+    too_many = {**_json("#/components/schemas/Error", "Too many requests from this client."), "headers": retry_after}
+    unavailable = {**_json("#/components/schemas/Error", "The service is briefly unavailable."), "headers": retry_after}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -217,6 +222,8 @@ def document() -> dict:
                     "responses": {
                         "200": _json("#/components/schemas/MedicationResults", "Best match first."),
                         "400": bad,
+                        "429": too_many,
+                        "503": unavailable,
                     },
                 }
             },
@@ -242,6 +249,8 @@ def document() -> dict:
                     "responses": {
                         "200": _json("#/components/schemas/CheckResult", "Findings, most severe first."),
                         "400": bad,
+                        "429": too_many,
+                        "503": unavailable,
                     },
                 }
             },

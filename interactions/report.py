@@ -12,7 +12,7 @@ from interactions.medlist import MedList
 from interactions.models import Severity
 
 SEVERITY_ICONS = {
-    Severity.CONTRAINDICATED: "⛔",
+    Severity.CONTRAINDICATED: "✖",
     Severity.MAJOR: "⚠",
     Severity.MODERATE: "⚠",
     Severity.MINOR: "ℹ",

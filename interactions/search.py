@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
+from interactions import content_version
 from interactions.models import Medication, MedicationName, Regimen, normalize_name
 
 _STRENGTH = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:mg|milligrams?)\b", re.IGNORECASE)
@@ -76,7 +77,8 @@ class _Regimen:
 
 
 class SearchIndex:
-    def __init__(self) -> None:
+    def __init__(self, version: str = "") -> None:
+        self.version = version
         self.medications: dict[int, _Medication] = {
             pk: _Medication(slug, name, kind, curated)
             for pk, slug, name, kind, curated in Medication.objects.values_list("id", "slug", "name", "kind", "curated")
@@ -208,12 +210,14 @@ _index_lock = threading.Lock()
 
 
 def get_index() -> SearchIndex:
+    """The index for the current content version: one small query, plus a rebuild after content changes."""
     global _index
+    version = content_version.current()
     index = _index
-    if index is None:
+    if index is None or index.version != version:
         with _index_lock:
-            if _index is None:
-                _index = SearchIndex()
+            if _index is None or _index.version != version:
+                _index = SearchIndex(version)
             index = _index
     return index
 

@@ -12,6 +12,7 @@ from education.models import Article
 from interactions import api, openapi
 from interactions import search as search_service
 from interactions.models import Medication
+from interactions.ratelimit import rate_limited
 
 
 def _partial(request: HttpRequest, template: str, name: str) -> str:
@@ -24,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@rate_limited("search")
 @vary_on_headers("HX-Request")
 def medication_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
@@ -65,6 +67,7 @@ def _api_error(message: str) -> JsonResponse:
 
 
 @require_GET
+@rate_limited("api")
 def api_medications(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q")
     try:
@@ -94,6 +97,7 @@ def api_medications(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@rate_limited("api")
 def api_check(request: HttpRequest) -> JsonResponse:
     try:
         queries = api.parse_check_request(request.GET.getlist("med"))

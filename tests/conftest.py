@@ -45,13 +45,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_search_index():
-    """Rollbacks send no signals, so each test starts from an index built from its own data."""
-    from interactions.search import invalidate_index
+def _fresh_cache():
+    """Rate-limit counters and cached content live in the cache: every test starts from empty."""
+    from django.core.cache import cache
 
-    invalidate_index()
+    cache.clear()
     yield
-    invalidate_index()
+    cache.clear()
 
 
 @pytest.fixture
@@ -71,6 +71,20 @@ def browser_type_launch_args(browser_type_launch_args):
             f"Browser tests need Chromium at {CHROMIUM}: run 'make test' (it installs it) or apt-get install chromium."
         )
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def static_root():
+    """Production settings serve hashed static files: collect them once, as an operator would."""
+    import shutil
+    import tempfile
+
+    from tests.servers import base_env, manage
+
+    path = Path(tempfile.mkdtemp(prefix="static-"))
+    manage(base_env(STATIC_ROOT=str(path)), "collectstatic", "--noinput")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,8 @@
         activate((current() + step + opts.length) % opts.length);
       } else if (event.key === "Enter" && current() >= 0) {
         event.preventDefault();
-        var choice = opts[current()].querySelector("a, button");
+        var option = opts[current()];
+        var choice = option.matches("a, button") ? option : option.querySelector("a, button");
         if (choice) { choice.click(); }
       } else if (event.key === "Escape") {
         close();

@@ -245,6 +245,10 @@ def test_nothing_about_the_list_reaches_the_logs(client, caplog):
     client.post(ADD, {"q": "Vivitrol"}, headers=HTMX)
     client.get(CHECK)
     client.post(REMOVE, {"slug": "oxycodone"})
+    client.get("/api/v1/check", {"med": ["oxycodone", "Vivitrol"]})
+    client.get("/medications/", {"q": "oxycodone"})
+    client.post(SUGGEST, {"q": "oxycodone"}, headers=HTMX)
+    client.get(PRINT)
     text = caplog.text.lower()
     for name in ("oxycodone", "vivitrol", "naltrexone"):
         assert name not in text

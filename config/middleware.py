@@ -1,0 +1,54 @@
+"""Headers on every response, and a calm 503 when the database is away."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+
+from config.views import service_unavailable
+
+RETRY_AFTER_SECONDS = 30
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django does not set itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Any database failure in a view becomes a friendly 503 with Retry-After, never a stack trace.
+
+    Django drops a broken connection at the end of the request (CONN_HEALTH_CHECKS), so the app
+    recovers by itself when the database comes back.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DatabaseError) and _is_connection_problem(exception):
+            response = service_unavailable(request)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        return None
+
+
+def _is_connection_problem(exception: DatabaseError) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exception, OperationalError | InterfaceError)

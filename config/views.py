@@ -1,0 +1,90 @@
+"""Error pages in the site's style, with the emergency numbers, that never need the database."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+ERROR_PAGES = {
+    400: (_("Something in that request was not right"), _("Please go back and try again.")),
+    403: (_("That action was not allowed"), _("If you were filling in a form, reload the page and try again.")),
+    404: (_("We could not find that page"), _("Check the address, or start again from the home page.")),
+    429: (
+        _("Too many requests"),
+        _("You are going a little fast for us. Please wait a minute, then try again."),
+    ),
+    500: (_("Something went wrong on our side"), _("We are sorry. Please try again in a few minutes.")),
+    503: (
+        _("We are having trouble right now"),
+        _("Part of our service is not available. Please try again in a few minutes."),
+    ),
+}
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(request: HttpRequest | None, status: int) -> HttpResponse:
+    title, text = ERROR_PAGES[status]
+    if request is not None and wants_json(request):
+        return JsonResponse({"error": f"{title}. {text}"}, status=status)
+    context = {
+        "status": status,
+        "title": title,
+        "text": text,
+        "EMERGENCY_NUMBER": settings.EMERGENCY_NUMBER,
+        "CRISIS_LINE": settings.CRISIS_LINE,
+        "POISON_CONTROL": settings.POISON_CONTROL,
+    }
+    # No RequestContext: an error page must render even when the database or a context processor fails.
+    html = render_to_string("error.html", context)
+    return HttpResponse(html, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(request, 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(request, 403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(request, 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return error_response(request, 500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    return error_response(request, 503)
+
+
+def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = error_response(request, 429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return error_response(request, 403)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers: 200 when the app can reach its database and its tables, else 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
+            cursor.fetchone()
+    except Exception:  # any failure means unhealthy
+        return JsonResponse({"status": "unavailable", "database": False}, status=503)
+    return JsonResponse({"status": "ok", "database": True})

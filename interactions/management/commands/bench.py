@@ -1,0 +1,461 @@
+"""`python manage.py bench` (`make bench`): every speed and size figure in one run, in one table.
+
+Each time is also shown as a multiple of a trivial Django view (HttpResponse("ok") behind the same
+middleware) measured in the same run, so the figures compare across machines. The load test runs
+gunicorn and wrk on 127.0.0.1: always against SQLite, and also against PostgreSQL when DATABASE_URL
+points at one (`DATABASE_URL=postgres://... make bench`).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import secrets
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import django
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import override_settings
+
+from interactions import benchmarks as bench
+from interactions import search as search_service
+from interactions.checker import CheckEntry, check
+from interactions.medlist import MedEntry, MedList, cookie_name, encode
+from interactions.models import Medication, MedicationName
+
+BASE_DIR = Path(settings.BASE_DIR)
+STATIC_FILES = ["css/site.css", "vendor/htmx-2.min.js", "js/site.js"]
+TRANSFER_TARGET_KB = 100
+ARTICLE_PATH = "/learn/kratom/"
+HOME_PATH = "/"
+CHECK_PATH = "/check/"
+UNLIMITED = 10**9
+
+# A list people actually bring: naltrexone at low dose with antidepressants, pain medicines, sleep aids.
+FIVE = [
+    MedEntry("naltrexone", "naltrexone-low-dose"),
+    MedEntry("sertraline"),
+    MedEntry("tramadol"),
+    MedEntry("bupropion"),
+    MedEntry("kratom"),
+]
+THIRTY = [
+    CheckEntry("naltrexone", "naltrexone-low-dose"),
+    CheckEntry("sertraline"),
+    CheckEntry("tramadol"),
+    CheckEntry("bupropion"),
+    CheckEntry("kratom"),
+    CheckEntry("alprazolam"),
+    CheckEntry("ibuprofen"),
+    CheckEntry("warfarin"),
+    CheckEntry("alcohol"),
+    CheckEntry("trazodone"),
+    CheckEntry("buprenorphine-naloxone"),
+    CheckEntry("escitalopram"),
+    CheckEntry("oxycodone-and-acetaminophen"),
+    CheckEntry("gabapentin"),
+    CheckEntry("lithium"),
+    CheckEntry("st-johns-wort"),
+    CheckEntry("duloxetine"),
+    CheckEntry("zolpidem"),
+    CheckEntry("methadone"),
+    CheckEntry("aspirin"),
+    CheckEntry("clonazepam"),
+    CheckEntry("venlafaxine"),
+    CheckEntry("hydrocodone-and-acetaminophen"),
+    CheckEntry("linezolid"),
+    CheckEntry("phenelzine"),
+    CheckEntry("sumatriptan"),
+    CheckEntry("dextromethorphan"),
+    CheckEntry("mirtazapine"),
+    CheckEntry("apixaban"),
+    CheckEntry("cannabis"),
+]
+
+
+@dataclass
+class Row:
+    section: str
+    figure: str
+    value: str
+    ratio: str = ""
+
+
+@dataclass
+class Table:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, section: str, figure: str, value: str, ratio: str = "") -> None:
+        self.rows.append(Row(section, figure, value, ratio))
+
+    def render(self) -> str:
+        headers = Row("section", "figure", "value", "× trivial view")
+        widths = [max(len(getattr(r, name)) for r in [headers, *self.rows]) for name in Row.__dataclass_fields__]
+        lines = []
+        for index, row in enumerate([headers, *self.rows]):
+            cells = [row.section, row.figure, row.value, row.ratio]
+            lines.append(" | ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip())
+            if index == 0:
+                lines.append("-+-".join("-" * width for width in widths))
+        return "\n".join(lines)
+
+
+def ms(seconds: float) -> str:
+    value = seconds * 1000
+    if value < 1:
+        return f"{value:.3f} ms"
+    if value < 100:
+        return f"{value:.2f} ms"
+    return f"{value:,.0f} ms"
+
+
+def times(value: float, reference: float) -> str:
+    if not reference or reference != reference:  # zero or NaN
+        return "n/a"
+    ratio = value / reference
+    return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:,.1f}×"
+
+
+def size(n: int) -> str:
+    return f"{n:,} B"
+
+
+class Command(BaseCommand):
+    help = "Measure search, the checker, pages, transfer weight and a loopback load test; print one table."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--load-seconds", type=int, default=20, help="wrk duration per run (default 20)")
+        parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers in the load test (default 2)")
+        parser.add_argument("--skip-load", action="store_true", help="leave out the gunicorn + wrk load test")
+
+    def handle(self, *args, **options) -> None:
+        options["load_seconds"] = max(1, min(options["load_seconds"], 300))
+        options["connections"] = max(1, min(options["connections"], 256))
+        self._require_content()
+        # WhiteNoise warns when STATIC_ROOT has not been collected; the in-process figures do not serve files.
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+        table = Table()
+        started = time.monotonic()
+        self.stderr.write("Benchmarking in-process figures (search, checker, pages)...")
+        # Production-like in-process runs: DEBUG off (no query logging), no rate limits in the way.
+        with override_settings(
+            ROOT_URLCONF=bench.__name__,
+            DEBUG=False,
+            RATE_LIMITS=dict.fromkeys(settings.RATE_LIMITS, UNLIMITED),
+        ):
+            trivial = self._trivial(table)
+            self._search(table, trivial)
+            self._checker(table, trivial)
+            self._pages(table, trivial)
+        if options["skip_load"]:
+            table.notes.append("Load test skipped (--skip-load).")
+        else:
+            self._load(table, options)
+        self.stdout.write(self._header(time.monotonic() - started))
+        self.stdout.write(table.render())
+        for note in table.notes:
+            self.stdout.write(f"- {note}")
+
+    # --- context ----------------------------------------------------------------------------------
+
+    def _require_content(self) -> None:
+        slugs = {e.slug for e in THIRTY} | {e.slug for e in FIVE}
+        found = set(Medication.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+        missing = sorted(slugs - found)
+        if missing or not MedicationName.objects.filter(medication__curated=False).exists():
+            raise CommandError(
+                "The database lacks the content the bench measures "
+                f"({'missing: ' + ', '.join(missing) if missing else 'no imported dictionary'}). Run 'make setup'."
+            )
+
+    def _header(self, elapsed: float) -> str:
+        vendor = connection.vendor
+        return (
+            f"\nMedWise bench: {time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, "
+            f"Django {django.get_version()}, {os.cpu_count()} CPUs, in-process database: {vendor}, "
+            f"run took {elapsed:.0f} s.\n"
+            "Times are server-side p50/p95; '× trivial view' divides by the same percentile of "
+            'HttpResponse("ok") through the same middleware (load rows: by the trivial view\'s own load figures).\n'
+        )
+
+    # --- in-process figures -------------------------------------------------------------------------
+
+    def _client(self, cookie: str | None = None) -> Client:
+        client = Client(HTTP_HOST="127.0.0.1")
+        if cookie:
+            client.cookies[cookie_name()] = cookie
+        return client
+
+    def _trivial(self, table: Table) -> bench.Timing:
+        client = self._client()
+        response = client.get(bench.TRIVIAL_PATH)
+        if response.status_code != 200 or response.content != b"ok":
+            raise CommandError(f"The trivial view answered {response.status_code}: {response.content[:200]!r}")
+        timing = bench.time_calls(lambda: client.get(bench.TRIVIAL_PATH), iterations=2000, max_seconds=10, warmup=50)
+        table.add("baseline", f"trivial view, test client (n={timing.samples}) p50", ms(timing.p50), "1.00×")
+        table.add("baseline", "trivial view, test client p95", ms(timing.p95), "1.00×")
+        return timing
+
+    def _search(self, table: Table, trivial: bench.Timing) -> None:
+        search_service.invalidate_index()
+        started = time.perf_counter()
+        index = search_service.get_index()
+        build = time.perf_counter() - started
+        table.add("search", f"index build, once ({len(index.names):,} names)", ms(build), times(build, trivial.p50))
+
+        curated = {}
+        for name, brand, is_brand in MedicationName.objects.filter(medication__curated=True).values_list(
+            "medication__name", "name", "is_brand"
+        ):
+            brands = curated.setdefault(name, [])
+            if is_brand:
+                brands.append(brand)
+        uncurated = sorted(
+            MedicationName.objects.filter(medication__curated=False, is_brand=False).values_list("name", flat=True)
+        )
+        queries = bench.search_queries(sorted(curated.items()), uncurated)
+        if len(queries) < 200:
+            raise CommandError(f"Only {len(queries)} search queries could be built; the bench needs 200.")
+        for query in queries:  # warm: every query once, untimed
+            search_service.search(query)
+        durations: list[float] = []
+        deadline = time.perf_counter() + 30
+        found = 0
+        for _round in range(3):
+            for query in queries:
+                begun = time.perf_counter()
+                results = search_service.search(query)
+                durations.append(time.perf_counter() - begun)
+                found += bool(results)
+            if time.perf_counter() > deadline:
+                break
+        timing = bench.Timing.of(durations)
+        label = f"search, {len(queries)} queries × {timing.samples // len(queries)} rounds"
+        table.add("search", f"{label} p50", ms(timing.p50), times(timing.p50, trivial.p50))
+        table.add("search", "search p95", ms(timing.p95), times(timing.p95, trivial.p95))
+        table.add("search", "queries with at least one result", f"{found / timing.samples:.0%}")
+
+    def _checker(self, table: Table, trivial: bench.Timing) -> None:
+        for count in (10, 30):
+            entries = THIRTY[:count]
+            result = check(entries)
+            timing = bench.time_calls(lambda entries=entries: check(entries), iterations=300, max_seconds=20)
+            label = f"check() {count} medicines ({len(result.pairs)} pairs, {len(result.findings)} findings)"
+            table.add("checker", f"{label} p50", ms(timing.p50), times(timing.p50, trivial.p50))
+            table.add("checker", f"check() {count} medicines p95", ms(timing.p95), times(timing.p95, trivial.p95))
+
+    def _pages(self, table: Table, trivial: bench.Timing) -> None:
+        cookie = encode(MedList(entries=list(FIVE)))
+        pages = [
+            ("home page /", HOME_PATH, None),
+            ("check page, 5 medicines", CHECK_PATH, cookie),
+            (f"article {ARTICLE_PATH}", ARTICLE_PATH, None),
+        ]
+        check_html = b""
+        for label, url, page_cookie in pages:
+            client = self._client(page_cookie)
+            response = client.get(url)
+            if response.status_code != 200:
+                raise CommandError(f"{url} answered {response.status_code}; the bench needs 200.")
+            body = response.content
+            if url == CHECK_PATH:
+                check_html = body
+                self._require_listed(body)
+
+            def fetch(client=client, url=url):
+                return client.get(url)
+
+            timing = bench.time_calls(fetch, iterations=300, max_seconds=15, warmup=5)
+            table.add(
+                "pages",
+                f"{label}, server time (n={timing.samples}) p50",
+                ms(timing.p50),
+                times(timing.p50, trivial.p50),
+            )
+            table.add("pages", f"{label}, server time p95", ms(timing.p95), times(timing.p95, trivial.p95))
+            table.add("pages", f"{label}, HTML raw / gzip -6", f"{size(len(body))} / {size(bench.gzip_size(body))}")
+
+        weights = [("HTML", bench.gzip_size(check_html))]
+        for name in STATIC_FILES:
+            weights.append((name, bench.gzip_size((BASE_DIR / "static" / name).read_bytes(), level=9)))
+        total = sum(weight for _name, weight in weights) / 1000
+        detail = " + ".join(f"{name} {weight / 1000:.1f}" for name, weight in weights)
+        verdict = "under" if total < TRANSFER_TARGET_KB else "OVER"
+        table.add(
+            "transfer",
+            f"check page, 5 medicines, gzip ({detail} kB)",
+            f"{total:.1f} kB",
+            f"{verdict} the {TRANSFER_TARGET_KB} kB target",
+        )
+        others = sorted(
+            set(re.findall(rb'(?:href|src)="/static/([^"?#]+)"', check_html)) - {n.encode() for n in STATIC_FILES}
+        )
+        if others:
+            table.notes.append(
+                "The check page also references "
+                + ", ".join(o.decode() for o in others)
+                + " (not counted in the transfer weight)."
+            )
+        table.notes.append(
+            "Sizes: HTML gzip at level 6 (a typical proxy setting); static files gzip at level 9, as WhiteNoise "
+            "pre-compresses them; 1 kB = 1000 B."
+        )
+
+    def _require_listed(self, body: bytes) -> None:
+        names = Medication.objects.filter(slug__in=[e.slug for e in FIVE]).values_list("name", flat=True)
+        text = body.decode(errors="replace").casefold()
+        missing = [name for name in names if name.casefold() not in text]
+        if missing:
+            raise CommandError(f"The check page did not show the list cookie's medicines ({', '.join(missing)}).")
+
+    # --- load test ------------------------------------------------------------------------------
+
+    def _load(self, table: Table, options: dict) -> None:
+        try:
+            wrk = bench.ensure_wrk()
+        except bench.LoadTestUnavailable as exc:
+            table.notes.append(f"Load test skipped: {exc}")
+            self.stderr.write(f"Load test skipped: {exc}")
+            return
+        secret_key = secrets.token_urlsafe(50)
+        base_env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": secret_key,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+            bench.TRIVIAL_ENV: "1",
+            **{f"RATE_LIMIT_{scope.upper()}": str(UNLIMITED) for scope in settings.RATE_LIMITS},
+        }
+        for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_ACCESS_LOG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+            base_env.pop(name, None)
+        targets: list[tuple[str, dict[str, str]]] = []
+        with tempfile.TemporaryDirectory(prefix="medwise-bench-") as tmp:
+            tmpdir = Path(tmp)
+            # collectstatic writes here (settings read STATIC_ROOT from the environment), not into the tree.
+            base_env["STATIC_ROOT"] = str(tmpdir / "static")
+            sqlite_env = {k: v for k, v in base_env.items() if k != "DATABASE_URL"}
+            sqlite_env["SQLITE_PATH"] = self._sqlite_for_load(tmpdir, sqlite_env)
+            targets.append(("SQLite", sqlite_env))
+            database_url = os.environ.get("DATABASE_URL", "")
+            if urlsplit(database_url).scheme in {"postgres", "postgresql", "pgsql"}:
+                targets.append(("PostgreSQL", {**base_env, "DATABASE_URL": database_url}))
+            else:
+                table.notes.append(
+                    "PostgreSQL load test not run: set DATABASE_URL=postgres://... (see docs/deploy.md) to add it."
+                )
+            self._collectstatic(sqlite_env)
+            # The list cookie as the production-like server reads it: its name and key outside DEBUG.
+            with override_settings(DEBUG=False, SECRET_KEY=secret_key):
+                headers = {
+                    "Cookie": f"{cookie_name()}={encode(MedList(entries=list(FIVE)))}",
+                    "X-Forwarded-Proto": "https",  # as the reverse proxy sends it
+                }
+            for label, env in targets:
+                self.stderr.write(f"Load test on {label}: gunicorn {options['workers']} workers, wrk...")
+                self._load_one(table, label, env, headers, wrk, tmpdir, options)
+        table.notes.append(
+            f"Load: gunicorn ({options['workers']} sync workers, config/gunicorn.conf.py, DEBUG=false, access log on) "
+            f"and wrk (2 threads, {options['connections']} connections, {options['load_seconds']} s per run) "
+            "share this machine's cores on 127.0.0.1; rate limits lifted for the run."
+        )
+
+    def _load_one(
+        self, table: Table, label: str, env: dict, headers: dict, wrk: str, tmpdir: Path, options: dict
+    ) -> None:
+        seconds, connections = options["load_seconds"], options["connections"]
+        section = f"load {label}"
+        with bench.gunicorn(
+            env,
+            workers=options["workers"],
+            app="interactions.benchmarks:application",
+            log_dir=tmpdir,
+            headers={"X-Forwarded-Proto": "https"},
+        ) as server:
+            status, body = bench.http_get(server.base_url + CHECK_PATH, headers)
+            if status != 200:
+                raise CommandError(f"gunicorn answered {status} for {CHECK_PATH}:\n{server.log_tail()}")
+            self._require_listed(body)
+            # Warm both workers (templates, connections) before measuring.
+            bench.run_wrk(wrk, server.base_url + CHECK_PATH, headers, seconds=2, connections=connections)
+            bench.run_wrk(wrk, server.base_url + bench.TRIVIAL_PATH, headers, seconds=1, connections=connections)
+            results = {}
+            for name, url in (("trivial view", bench.TRIVIAL_PATH), ("check page, 5 medicines", CHECK_PATH)):
+                results[name] = bench.run_wrk(
+                    wrk, server.base_url + url, headers, seconds=seconds, connections=connections
+                )
+        trivial = results["trivial view"]
+        for name, result in results.items():
+            table.add(
+                section,
+                f"{name}: requests/s",
+                f"{result.requests_per_second:,.0f} /s",
+                times(result.requests_per_second, trivial.requests_per_second),
+            )
+            table.add(section, f"{name}: p95 latency", ms(result.p95), times(result.p95, trivial.p95))
+            if result.status_errors or result.socket_errors:
+                table.notes.append(
+                    f"{section}, {name}: {result.status_errors} non-2xx/3xx responses and "
+                    f"{result.socket_errors} socket errors out of {result.requests:,} requests."
+                )
+
+    def _sqlite_for_load(self, tmpdir: Path, env: dict[str, str]) -> str:
+        """The SQLite file to serve: the bench's own database, else the local one, else a fresh copy."""
+        if connection.vendor == "sqlite":
+            return str(settings.DATABASES["default"]["NAME"])
+        candidate = Path(os.environ.get("SQLITE_PATH") or BASE_DIR / "db.sqlite3")
+        if _sqlite_has_content(candidate):
+            return str(candidate)
+        path = tmpdir / "load.sqlite3"
+        self.stderr.write(f"{candidate} has no content: building a temporary SQLite database for the load test...")
+        for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["load_initial_data"]):
+            subprocess.run(  # noqa: S603 - fixed command line
+                [sys.executable, "manage.py", *command],
+                cwd=BASE_DIR,
+                env={**env, "SQLITE_PATH": str(path)},
+                check=True,
+                capture_output=True,
+                timeout=900,
+            )
+        return str(path)
+
+    def _collectstatic(self, env: dict[str, str]) -> None:
+        """Outside DEBUG the templates need the hashed names from STATIC_ROOT's manifest."""
+        completed = subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise CommandError(f"collectstatic failed:\n{completed.stdout}{completed.stderr}")
+
+
+def _sqlite_has_content(path: Path) -> bool:
+    if not path.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            row = db.execute("SELECT count(*) FROM interactions_medication WHERE slug = 'naltrexone'").fetchone()
+    except sqlite3.Error:
+        return False
+    return bool(row and row[0])

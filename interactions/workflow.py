@@ -1,0 +1,350 @@
+"""The review and publishing workflow for interaction rules and articles, and the staff roles.
+
+Draft -> in review -> published -> (unpublished back to draft, or retired). Each transition is a
+plain function that checks the user's permission itself and raises PermissionDenied, so the admin
+actions, the change-form buttons and any future caller all get the same rules. A transition that
+does not fit the item's current status, or content that is not ready to publish, raises
+ValidationError with a message for the person.
+
+Published and retired items are locked for content editors: the public page must never change
+without a reviewer's approval. A reviewer moves the item back to draft (unpublish) or makes the
+edit themselves.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from interactions.models import Interaction, Medication, Severity, Status
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from education.models import Article
+
+    Reviewable = Interaction | Article
+
+EDITOR_GROUP = "Content editor"
+REVIEWER_GROUP = "Clinical reviewer"
+
+URGENT_SEVERITIES = {Severity.CONTRAINDICATED, Severity.MAJOR}
+LOCKED_STATUSES = {Status.PUBLISHED, Status.RETIRED}
+# Set only through the workflow functions: never from a form, an import of history, or a revert.
+WORKFLOW_FIELDS = ("status", "author", "reviewed_by", "reviewed_on", "next_review_due")
+
+# (app label, model, codename, name): permissions beyond Django's add/change/delete/view.
+CUSTOM_PERMISSIONS = [
+    ("interactions", "interaction", "publish_interaction", "Can approve, publish, unpublish and retire rules"),
+    ("education", "article", "publish_article", "Can approve, publish, unpublish and retire articles"),
+    ("interactions", "medication", "review_medication", "Can mark a medication's interactions as reviewed"),
+]
+CONTENT_MODELS = [
+    ("interactions", "drugclass"),
+    ("interactions", "medication"),
+    ("interactions", "medicationname"),
+    ("interactions", "regimen"),
+    ("interactions", "reference"),
+    ("interactions", "interaction"),
+    ("education", "article"),
+]
+_EDITOR_PERMISSIONS = [
+    *[(app, f"{action}_{model}") for app, model in CONTENT_MODELS for action in ("view", "add", "change")],
+    # Only drafts: the admin refuses to delete anything else for an editor.
+    ("interactions", "delete_interaction"),
+    ("education", "delete_article"),
+]
+ROLES = {
+    EDITOR_GROUP: _EDITOR_PERMISSIONS,
+    REVIEWER_GROUP: [
+        *[
+            (app, f"{action}_{model}")
+            for app, model in CONTENT_MODELS
+            for action in ("view", "add", "change", "delete")
+        ],
+        *[(app, codename) for app, _model, codename, _name in CUSTOM_PERMISSIONS],
+    ],
+}
+
+
+def publish_permission(model: type[Model]) -> str:
+    return f"{model._meta.app_label}.publish_{model._meta.model_name}"
+
+
+def can_publish(user: AbstractBaseUser, model: type[Model]) -> bool:
+    return user.has_perm(publish_permission(model))
+
+
+def can_edit(*, item: Reviewable | None, user: AbstractBaseUser) -> bool:
+    """Editors may change drafts and items in review; published and retired items only a reviewer."""
+    if item is None:
+        return True
+    if not user.has_perm(_change_permission(item)):
+        return False
+    return item.status not in LOCKED_STATUSES or can_publish(user, type(item))
+
+
+def publish_problems(item: Reviewable) -> list[str]:
+    """What stops this item from being published, in words for the person fixing it."""
+    problems = []
+    if isinstance(item, Interaction):
+        if not item.summary.strip():
+            problems.append("Add a summary: what happens and why it matters.")
+        if not item.action.strip():
+            problems.append("Add an action: what the person should do.")
+        if item.pk is None or not item.references.exists():
+            problems.append("Add at least one reference.")
+        if item.severity in URGENT_SEVERITIES and not item.urgent_sign_list:
+            problems.append("Add urgent warning signs: they are required for 'avoid combining' and 'serious' rules.")
+    else:
+        if not item.summary.strip():
+            problems.append("Add a one-sentence summary.")
+        if not item.body.strip():
+            problems.append("Write the article body.")
+    return problems
+
+
+def reading_levels(item: Reviewable) -> list[tuple[str, Decimal]]:
+    """The reading grade of each patient-facing text, for the admin's warnings (target: grade 8)."""
+    from education.markdown import reading_grade
+
+    if isinstance(item, Interaction):
+        signs = " ".join(line if line.endswith((".", "!", "?")) else f"{line}." for line in item.urgent_sign_list)
+        texts = [
+            ("Summary", item.summary),
+            ("What to do", item.action),
+            ("Urgent signs", signs),
+            ("Timing", item.timing),
+        ]
+        return [(label, reading_grade(text)) for label, text in texts if text.strip()]
+    levels = [("Summary", reading_grade(item.summary))] if item.summary.strip() else []
+    if item.reading_grade is not None:
+        levels.append(("Article body", Decimal(item.reading_grade)))
+    return levels
+
+
+def _require(user: AbstractBaseUser, permission: str, message: str) -> None:
+    if not (user.is_active and user.has_perm(permission)):
+        raise PermissionDenied(message)
+
+
+def _change_permission(item: Reviewable) -> str:
+    return f"{item._meta.app_label}.change_{item._meta.model_name}"
+
+
+def _transition(
+    item: Reviewable,
+    *,
+    user: AbstractBaseUser,
+    allowed_from: set[str],
+    to: str,
+    reason: str,
+    check=None,
+    **changes,
+) -> Reviewable:
+    """Move one item to a new status under a row lock; the history records who and why."""
+    model = type(item)
+    with transaction.atomic():
+        current = model.objects.select_for_update().get(pk=item.pk)
+        if current.status not in allowed_from:
+            allowed = ", ".join(str(Status(s).label).lower() for s in sorted(allowed_from))
+            raise ValidationError(
+                f"“{current}” is {current.get_status_display().lower()}; this step needs it to be {allowed}."
+            )
+        if check is not None:
+            check(current)
+        current.status = to
+        for name, value in changes.items():
+            setattr(current, name, value)
+        current._history_user = user
+        current._change_reason = reason
+        current.save()
+    return current
+
+
+def submit_for_review(*, item: Reviewable, user: AbstractBaseUser) -> Reviewable:
+    """An editor (or reviewer) hands a draft to the reviewers."""
+    _require(user, _change_permission(item), "You do not have permission to change this content.")
+    return _transition(item, user=user, allowed_from={Status.DRAFT}, to=Status.IN_REVIEW, reason="Submitted for review")
+
+
+def return_to_draft(*, item: Reviewable, user: AbstractBaseUser) -> Reviewable:
+    """Take an item out of review (the author withdraws it, or a reviewer sends it back)."""
+    _require(user, _change_permission(item), "You do not have permission to change this content.")
+    return _transition(item, user=user, allowed_from={Status.IN_REVIEW}, to=Status.DRAFT, reason="Sent back to draft")
+
+
+def publish(*, item: Reviewable, user: AbstractBaseUser, today: datetime.date | None = None) -> Reviewable:
+    """A reviewer approves an item in review: the public sees it from now on."""
+    _require(user, publish_permission(type(item)), "Only clinical reviewers can publish.")
+    today = today or timezone.localdate()
+
+    def check(current: Reviewable) -> None:
+        if current.author_id is not None and current.author_id == user.pk:
+            raise PermissionDenied("You wrote this, so another reviewer must approve it.")
+        problems = publish_problems(current)
+        if problems:
+            raise ValidationError(problems)
+
+    return _transition(
+        item,
+        user=user,
+        allowed_from={Status.IN_REVIEW},
+        to=Status.PUBLISHED,
+        reason="Approved and published",
+        check=check,
+        reviewed_by=user,
+        reviewed_on=today,
+        next_review_due=today + datetime.timedelta(days=settings.REVIEW_INTERVAL_DAYS),
+    )
+
+
+def unpublish(*, item: Reviewable, user: AbstractBaseUser) -> Reviewable:
+    """A reviewer takes an item off the public site (or reopens a retired one) as a draft to edit."""
+    _require(user, publish_permission(type(item)), "Only clinical reviewers can unpublish.")
+    return _transition(
+        item,
+        user=user,
+        allowed_from={Status.PUBLISHED, Status.RETIRED},
+        to=Status.DRAFT,
+        reason="Unpublished to draft",
+        reviewed_by=None,
+        reviewed_on=None,
+    )
+
+
+def retire(*, item: Reviewable, user: AbstractBaseUser) -> Reviewable:
+    """A reviewer withdraws an item for good; it stays in the admin and its history."""
+    _require(user, publish_permission(type(item)), "Only clinical reviewers can retire content.")
+    return _transition(
+        item,
+        user=user,
+        allowed_from={Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED},
+        to=Status.RETIRED,
+        reason="Retired",
+    )
+
+
+def mark_interactions_reviewed(*, medication: Medication, user: AbstractBaseUser, reviewed: bool = True) -> Medication:
+    """A reviewer records that this medicine was checked against everything else in the reviewed set."""
+    _require(user, "interactions.review_medication", "Only clinical reviewers can mark interactions as reviewed.")
+    with transaction.atomic():
+        current = Medication.objects.select_for_update().get(pk=medication.pk)
+        current.interactions_reviewed = reviewed
+        current._history_user = user
+        current._change_reason = "Interactions marked reviewed" if reviewed else "Interactions marked not reviewed"
+        current.save()
+    return current
+
+
+# --- the review-due queue --------------------------------------------------------------------------
+
+
+def review_due_by(today: datetime.date | None = None) -> datetime.date:
+    """Content whose next review falls on or before this date is in the queue."""
+    return (today or timezone.localdate()) + datetime.timedelta(days=settings.REVIEW_DUE_SOON_DAYS)
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    today: datetime.date
+    due_by: datetime.date
+    rules_due: list[Interaction]
+    rules_due_count: int
+    articles_due: list
+    articles_due_count: int
+    in_review_rules: list[Interaction]
+    in_review_rules_count: int
+    in_review_articles: list
+    in_review_articles_count: int
+    incomplete_medications: list[Medication]
+    incomplete_medications_count: int
+    undated_rules_count: int
+
+
+def review_queue(*, today: datetime.date | None = None, limit: int = 10) -> ReviewQueue:
+    """What needs a reviewer: overdue or soon-due content, items waiting for approval, and curated
+    medicines whose interactions nobody has reviewed yet. A fixed number of queries."""
+    from education.models import Article
+
+    today = today or timezone.localdate()
+    due_by = review_due_by(today)
+    rules_due = Interaction.objects.filter(status=Status.PUBLISHED, next_review_due__lte=due_by).order_by(
+        "next_review_due", "title"
+    )
+    articles_due = Article.objects.filter(status=Status.PUBLISHED, next_review_due__lte=due_by).order_by(
+        "next_review_due", "title"
+    )
+    in_review_rules = Interaction.objects.filter(status=Status.IN_REVIEW).select_related("author").order_by("title")
+    in_review_articles = Article.objects.filter(status=Status.IN_REVIEW).select_related("author").order_by("title")
+    incomplete = Medication.objects.filter(curated=True, interactions_reviewed=False).order_by("name")
+
+    def first(queryset) -> list:
+        return list(queryset.only("title", "slug", "status", "next_review_due")[:limit])
+
+    return ReviewQueue(
+        today=today,
+        due_by=due_by,
+        rules_due=first(rules_due),
+        rules_due_count=rules_due.count(),
+        articles_due=first(articles_due),
+        articles_due_count=articles_due.count(),
+        in_review_rules=list(in_review_rules[:limit]),
+        in_review_rules_count=in_review_rules.count(),
+        in_review_articles=list(in_review_articles[:limit]),
+        in_review_articles_count=in_review_articles.count(),
+        incomplete_medications=list(incomplete.only("name", "slug")[:limit]),
+        incomplete_medications_count=incomplete.count(),
+        undated_rules_count=Interaction.objects.filter(status=Status.PUBLISHED, next_review_due__isnull=True).count(),
+    )
+
+
+# --- roles ----------------------------------------------------------------------------------------
+
+
+def ensure_roles(apps=None) -> None:
+    """Create (or bring up to date) the two staff groups and their permissions. Idempotent.
+
+    Called by the data migration with the migration's app registry, and by `create_staff`, so the
+    roles exist even in a database that was flushed after migrating.
+    """
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.db.models import Q
+
+    registry = apps or global_apps
+    for label in ("interactions", "education"):
+        app_config = registry.get_app_config(label)
+        # A migration's registry has no models module; these helpers skip such apps unless told otherwise.
+        had_module = getattr(app_config, "models_module", None)
+        app_config.models_module = had_module or True
+        try:
+            create_contenttypes(app_config, verbosity=0, apps=registry)
+            create_permissions(app_config, verbosity=0, apps=registry)
+        finally:
+            app_config.models_module = had_module
+
+    content_type_model = registry.get_model("contenttypes", "ContentType")
+    permission_model = registry.get_model("auth", "Permission")
+    group_model = registry.get_model("auth", "Group")
+    for app_label, model, codename, name in CUSTOM_PERMISSIONS:
+        content_type, _ = content_type_model.objects.get_or_create(app_label=app_label, model=model)
+        permission_model.objects.update_or_create(content_type=content_type, codename=codename, defaults={"name": name})
+    for role, wanted in ROLES.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        query = Q()
+        for app_label, codename in wanted:
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        permissions = list(permission_model.objects.filter(query))
+        if len(permissions) != len(wanted):
+            raise RuntimeError(f"{role}: expected {len(wanted)} permissions, found {len(permissions)}")
+        group.permissions.set(permissions)
