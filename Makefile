@@ -48,7 +48,7 @@ redis:
 	else echo "The shared-cache tests need Redis: run 'sudo apt-get install redis-server', then 'make test' again."; exit 1; fi
 
 test: $(STAMP) chromium postgres redis
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 bench: setup
 	$(PY) manage.py bench

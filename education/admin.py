@@ -38,10 +38,7 @@ class ArticleAdmin(WorkflowAdmin):
         (
             "Body",
             {
-                "description": (
-                    "Markdown: ## for headings, - for lists, [text](https://…) for links. Raw HTML is removed. "
-                    "The preview beside the editor uses the same cleaning as the public page."
-                ),
+                "description": "Markdown: ## for a heading, - for a list item, [words](https://…) for a link.",
                 "fields": ["body"],
             },
         ),

@@ -21,7 +21,7 @@ def _partial(request: HttpRequest, template: str, name: str) -> str:
 @require_GET
 @vary_on_headers("HX-Request")
 def article_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:MAX_FILTER_LENGTH]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_FILTER_LENGTH]
     articles = Article.objects.published().only("title", "slug", "topic", "summary")
     if query:
         articles = articles.filter(Q(title__icontains=query) | Q(summary__icontains=query) | Q(body__icontains=query))

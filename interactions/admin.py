@@ -25,6 +25,8 @@ from django.views.decorators.http import require_POST
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from interactions import workflow
 from interactions.checker import Finding, FindingKind, Timing
@@ -164,7 +166,42 @@ LOCKED_EXPLANATION = (
 )
 
 
-class WorkflowAdmin(SimpleHistoryAdmin):
+class ReadableHistory(HistoricalRecordContextHelper):
+    """History deltas in the words the admin uses: choice labels, and a dash for 'nothing'."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return "—"
+        if field.choices and not field.many_to_many:
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every content model: who changed what and when, and restoring an old version.
+
+    A restore is an edit, so it obeys the same permissions as the change form, checked against the
+    current row (simple-history itself only asks for view permission before saving a restore).
+    """
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableHistory(self.model, historical_record)
+
+    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str, extra_context=None):
+        current = self.get_object(request, unquote(object_id))
+        if current is None:
+            raise Http404
+        if request.method == "POST" and not self.has_change_permission(request, current):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request: HttpRequest, obj=None) -> bool:
+        current = self.get_object(request, str(obj.pk)) if obj is not None else None
+        return super().revert_disabled(request, obj) or not self.has_change_permission(request, current)
+
+
+class WorkflowAdmin(HistoryAdmin):
     """Shared by rules and articles: the status workflow, the edit lock, preview and history."""
 
     change_form_template = "admin/workflow_change_form.html"
@@ -311,18 +348,6 @@ class WorkflowAdmin(SimpleHistoryAdmin):
                 extra["publish_problems"] = problems
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
-    # History: a revert is an edit, so it obeys the same lock, checked against the current row.
-
-    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str, extra_context=None):
-        current = self._get_or_404(request, object_id)
-        if request.method == "POST" and not self.has_change_permission(request, current):
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def revert_disabled(self, request: HttpRequest, obj=None) -> bool:
-        current = self.get_object(request, str(obj.pk)) if obj is not None else None
-        return super().revert_disabled(request, obj) or not self.has_change_permission(request, current)
-
     # Bulk actions: each item goes through the same workflow function.
 
     def _run_transition(self, request: HttpRequest, queryset: QuerySet, transition: str) -> None:
@@ -358,16 +383,6 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     @admin.action(description="Retire selected", permissions=["publish"])
     def retire_selected(self, request, queryset):
         self._run_transition(request, queryset, "retire")
-
-
-class HistoryAdmin(SimpleHistoryAdmin):
-    """Catalog models: history and restore; changes are live at once and recorded."""
-
-    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str, extra_context=None):
-        current = self.get_object(request, unquote(object_id))
-        if request.method == "POST" and not self.has_change_permission(request, current):
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 # --- interaction rules --------------------------------------------------------------------------------

@@ -45,10 +45,22 @@ def trivial(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
-urlpatterns = [
-    path(TRIVIAL_PATH.lstrip("/"), trivial, name="bench_trivial"),
-    path("", include("config.urls")),
-]
+_urlpatterns: list | None = None
+
+
+def __getattr__(name: str):
+    """`urlpatterns`, built on first use: include() imports config.urls at once, and gunicorn imports
+    this module before Django is set up."""
+    global _urlpatterns
+    if name != "urlpatterns":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _urlpatterns is None:
+        _urlpatterns = [
+            path(TRIVIAL_PATH.lstrip("/"), trivial, name="bench_trivial"),
+            path("", include("config.urls")),
+        ]
+    return _urlpatterns
+
 
 handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"

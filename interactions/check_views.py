@@ -75,7 +75,7 @@ def _respond(request: HttpRequest, medlist: medlist_store.MedList, message: str)
 
 
 def _regimen_for(slug: str, value: str | None) -> str | None:
-    if not value or value == UNSURE:
+    if not value or value == UNSURE or not (medlist_store.is_slug(value) and medlist_store.is_slug(slug)):
         return None
     return value if Regimen.objects.filter(slug=value, medication__slug=slug).exists() else None
 
@@ -109,7 +109,9 @@ def add(request: HttpRequest) -> HttpResponse:
     slug = slug.strip() or request.POST.get("slug", "").strip()
     regimen = picked_regimen or request.POST.get("regimen")
     if slug:
-        medication = Medication.objects.filter(slug=slug).only("slug", "name").first()
+        medication = (
+            Medication.objects.filter(slug=slug).only("slug", "name").first() if medlist_store.is_slug(slug) else None
+        )
         if medication is None:
             return _respond(request, medlist, _("We could not find that medicine. Try searching for it by name."))
     else:
@@ -147,6 +149,8 @@ def _not_found_message(query: str) -> str:
 def remove(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     slug = request.POST.get("slug", "")
+    if not medlist_store.is_slug(slug):
+        return _respond(request, medlist, _("That medicine was not on your list."))
     name = Medication.objects.filter(slug=slug).values_list("name", flat=True).first() or slug
     removed = medlist.remove(slug)
     message = _("Removed %(name)s.") % {"name": name} if removed else _("That medicine was not on your list.")

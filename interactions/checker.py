@@ -18,6 +18,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from interactions import content_version
+from interactions.medlist import is_slug
 from interactions.models import (
     SEVERITY_RANK,
     DrugClass,
@@ -151,7 +152,7 @@ class CheckResult:
 def _load_medications(slugs: Iterable[str]) -> dict[str, Medication]:
     return {
         med.slug: med
-        for med in Medication.objects.filter(slug__in=set(slugs)).prefetch_related(
+        for med in Medication.objects.filter(slug__in={s for s in slugs if is_slug(s)}).prefetch_related(
             "classes", "regimens", "ingredients__classes", "ingredients__regimens"
         )
     }

@@ -487,6 +487,12 @@ class _Catalog:
             ).prefetch_related("references")
         }
         self.pair_keys = {r.pair_key: r.slug for r in self.rules.values()}
+        # A partial row keeps the sides a rule has now: those medications come with the rules.
+        for rule in self.rules.values():
+            for side in SIDES:
+                medication = getattr(rule, f"medication_{side}")
+                if medication is not None:
+                    self.medications.setdefault(medication.slug, medication)
 
 
 def _medication_slugs(rows: Iterable[SourceRow | RowChange]) -> set[str]:

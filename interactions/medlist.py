@@ -14,12 +14,18 @@ from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from interactions.models import Medication, Regimen
 
 PAYLOAD_VERSION = 1
+
+
+def is_slug(text: str) -> bool:
+    """Only slug-shaped text reaches a query (PostgreSQL refuses NUL bytes, for one)."""
+    return bool(text) and len(text) <= 200 and slug_re.fullmatch(text) is not None
 
 
 def cookie_name() -> str:
@@ -119,8 +125,10 @@ def load(request: HttpRequest) -> MedList:
 
 
 def _drop_unknown(entries: list[MedEntry], notice: str) -> MedList:
-    slugs = {e.slug for e in entries}
+    slugs = {e.slug for e in entries if is_slug(e.slug)}
     if not slugs:
+        if entries:
+            notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
         return MedList(notice=notice)
     known = set(Medication.objects.filter(slug__in=slugs).values_list("slug", flat=True))
     regimens = {

@@ -115,16 +115,19 @@ def summary_line(result: CheckResult, medicine_count: int) -> str:
         return _("Your list is empty. Add the medicines you take to check them.")
     if medicine_count == 1:
         return _("Add another medicine to check how they mix.")
-    parts = []
-    counts = [
-        (result.count(Severity.CONTRAINDICATED), "%(n)d pair to avoid combining", "%(n)d pairs to avoid combining"),
-        (result.count(Severity.MAJOR), "%(n)d serious interaction", "%(n)d serious interactions"),
-        (result.count(Severity.MODERATE), "%(n)d to use with caution", "%(n)d to use with caution"),
-        (result.count(Severity.MINOR), "%(n)d minor", "%(n)d minor"),
+    avoid, serious = result.count(Severity.CONTRAINDICATED), result.count(Severity.MAJOR)
+    caution, minor = result.count(Severity.MODERATE), result.count(Severity.MINOR)
+    parts = [
+        ngettext("%(n)d pair to avoid combining", "%(n)d pairs to avoid combining", avoid) % {"n": avoid}
+        if avoid
+        else "",
+        ngettext("%(n)d serious interaction", "%(n)d serious interactions", serious) % {"n": serious}
+        if serious
+        else "",
+        ngettext("%(n)d to use with caution", "%(n)d to use with caution", caution) % {"n": caution} if caution else "",
+        ngettext("%(n)d minor", "%(n)d minor", minor) % {"n": minor} if minor else "",
     ]
-    for count, singular, plural in counts:
-        if count:
-            parts.append(ngettext(singular, plural, count) % {"n": count})
+    parts = [part for part in parts if part]
     unreviewed = len(result.not_reviewed_pairs)
     if unreviewed:
         parts.append(

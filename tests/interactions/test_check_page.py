@@ -259,3 +259,22 @@ def test_the_check_page_runs_a_fixed_number_of_queries(client, django_assert_max
     client.get(CHECK)
     with django_assert_max_num_queries(14):
         client.get(CHECK)
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        (ADD, {"pick": "oxy\x00codone"}),
+        (ADD, {"pick": "naltrexone:naltrexone\x00tablet"}),
+        (REMOVE, {"slug": "\x00"}),
+        (DOSE, {"slug": "naltrexone", "regimen": "\x00"}),
+        (DOSE, {"slug": "nal\x00trexone", "regimen": "naltrexone-tablet"}),
+        (ADD, {"pick": "x" * 5000}),
+    ],
+)
+def test_tampered_form_values_get_a_message_not_an_error(client, url, data):
+    with_list(client, ("naltrexone",))
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert client.get(CHECK).status_code == 200
+    assert current_list(client)[0].slug == "naltrexone"
