@@ -271,6 +271,7 @@ def gunicorn(
     ready_path: str = "/healthz",
     headers: dict[str, str] | None = None,
     start_timeout: float = 60.0,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[Server]:
     """Start gunicorn on a free 127.0.0.1 port with config/gunicorn.conf.py; always stop it."""
     port = free_port()
@@ -286,6 +287,7 @@ def gunicorn(
         str(workers),
         "--bind",
         f"127.0.0.1:{port}",
+        *extra_args,
         app,
     ]
     with open(log_path, "wb") as log:

@@ -178,9 +178,15 @@ def _load_rules() -> list[Interaction]:
 class _ClassTree:
     def __init__(self) -> None:
         self.classes = {c.id: c for c in DrugClass.objects.all()}
+        self._lineages = {class_id: self._walk(class_id) for class_id in self.classes}
+        # (medication id, regimen id) -> rule sides it matches; valid for this content version.
+        self.side_cache: dict[tuple, dict[tuple, int]] = {}
 
     def lineage(self, class_id: int) -> list[tuple[int, int]]:
-        """(class id, distance) from a class up to its root; guards against cycles."""
+        """(class id, distance) from a class up to its root."""
+        return self._lineages.get(class_id) or self._walk(class_id)
+
+    def _walk(self, class_id: int) -> list[tuple[int, int]]:
         seen, result, distance, current = set(), [], 0, class_id
         while current is not None and current not in seen and current in self.classes:
             seen.add(current)
@@ -212,6 +218,14 @@ def _side_key(rule: Interaction, side: str) -> tuple:
 
 
 def _side_matches(medication: Medication, regimen: Regimen | None, tree: _ClassTree) -> dict[tuple, int]:
+    key = (medication.id, regimen.id if regimen else None)
+    cached = tree.side_cache.get(key)
+    if cached is None:
+        cached = tree.side_cache[key] = _compute_side_matches(medication, regimen, tree)
+    return cached
+
+
+def _compute_side_matches(medication: Medication, regimen: Regimen | None, tree: _ClassTree) -> dict[tuple, int]:
     matches = {("m", medication.id, None): SPECIFICITY_MEDICATION}
     if regimen is not None:
         matches[("m", medication.id, regimen.id)] = SPECIFICITY_REGIMEN
@@ -225,23 +239,25 @@ def _side_matches(medication: Medication, regimen: Regimen | None, tree: _ClassT
 
 class _RuleIndex:
     def __init__(self, rules: Sequence[Interaction]) -> None:
-        self.by_side: dict[tuple, list[tuple[Interaction, str]]] = defaultdict(list)
+        # side key -> (rule, the other side's key, whether the matched side is side a)
+        self.by_side: dict[tuple, list[tuple[Interaction, tuple, bool]]] = defaultdict(list)
         for rule in rules:
-            self.by_side[_side_key(rule, "a")].append((rule, "b"))
-            if _side_key(rule, "a") != _side_key(rule, "b"):
-                self.by_side[_side_key(rule, "b")].append((rule, "a"))
+            a, b = _side_key(rule, "a"), _side_key(rule, "b")
+            self.by_side[a].append((rule, b, True))
+            if a != b:
+                self.by_side[b].append((rule, a, False))
 
     def best(self, x: dict[tuple, int], y: dict[tuple, int]) -> tuple[Interaction, bool] | None:
         """The most specific rule between two sides; ties go to the more severe. Also: is x side a?"""
         best_rank, best = None, None
         for key, x_score in x.items():
-            for rule, other_side in self.by_side.get(key, ()):
-                y_score = y.get(_side_key(rule, other_side))
+            for rule, other_key, x_is_a in self.by_side.get(key, ()):
+                y_score = y.get(other_key)
                 if y_score is None:
                     continue
                 rank = (x_score + y_score, rule.severity_rank)
                 if best_rank is None or rank > best_rank:
-                    best_rank, best = rank, (rule, other_side == "b")
+                    best_rank, best = rank, (rule, x_is_a)
         return best
 
 
@@ -338,12 +354,11 @@ def _duplicate_ingredient(x: _Component, y: _Component) -> Finding:
 
 
 def _duplicate_class(x: _Component, y: _Component, tree: _ClassTree) -> Finding | None:
-    x_lineage = {cid: d for c in x.medication.classes.all() for cid, d in tree.lineage(c.id)}
+    x_classes = _side_matches(x.medication, None, tree)
     shared = [
-        (distance, tree.classes[cid])
-        for c in y.medication.classes.all()
-        for cid, distance in tree.lineage(c.id)
-        if cid in x_lineage and tree.classes[cid].duplicate_severity
+        (SPECIFICITY_CLASS - score, tree.classes[key[1]])
+        for key, score in _side_matches(y.medication, None, tree).items()
+        if key[0] == "c" and key in x_classes and tree.classes[key[1]].duplicate_severity
     ]
     if not shared:
         return None
@@ -427,8 +442,9 @@ def check(entries: Sequence[CheckEntry]) -> CheckResult:
     result = CheckResult(entries=resolved, unknown=unknown)
     if len(resolved) >= 2:
         tree, rules = _reviewed_content()
+        parts = {entry.index: _components(entry) for entry in resolved}
         for first, second in combinations(resolved, 2):
-            pair_findings, unreviewed = _check_pair(first, second, rules, tree)
+            pair_findings, unreviewed = _check_pair(parts[first.index], parts[second.index], rules, tree)
             result.findings.extend(pair_findings)
             if pair_findings:
                 status = PairStatus.FINDING
@@ -443,11 +459,22 @@ def check(entries: Sequence[CheckEntry]) -> CheckResult:
     return result
 
 
+_memo: tuple[str, tuple[_ClassTree, _RuleIndex]] | None = None
+
+
 def _reviewed_content() -> tuple[_ClassTree, _RuleIndex]:
-    """The class tree and the published rules, cached per content version and shared by every process."""
-    return content_version.cached(
-        "checker", content_version.current(), lambda: (_ClassTree(), _RuleIndex(_load_rules()))
-    )
+    """The class tree and the published rules for the current content version.
+
+    Kept in this process (no unpickling per check) and in the shared cache (no rebuild per process).
+    """
+    global _memo
+    version = content_version.current()
+    if _memo is None or _memo[0] != version:
+        _memo = (
+            version,
+            content_version.cached("checker", version, lambda: (_ClassTree(), _RuleIndex(_load_rules()))),
+        )
+    return _memo[1]
 
 
 def _find_regimen(slug: str | None, medication: Medication, ingredients: Sequence[Medication]) -> Regimen | None:
@@ -461,11 +488,11 @@ def _find_regimen(slug: str | None, medication: Medication, ingredients: Sequenc
 
 
 def _check_pair(
-    first: ResolvedEntry, second: ResolvedEntry, rules: _RuleIndex, tree: _ClassTree
+    first: list[_Component], second: list[_Component], rules: _RuleIndex, tree: _ClassTree
 ) -> tuple[list[Finding], list[tuple[str, str]]]:
     findings: list[Finding] = []
     unreviewed: list[tuple[str, str]] = []
-    for x, y in product(_components(first), _components(second)):
+    for x, y in product(first, second):
         if x.medication.id == y.medication.id:
             findings.append(_duplicate_ingredient(x, y))
             continue

@@ -372,7 +372,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"Load test on {label}: gunicorn {options['workers']} workers, wrk...")
                 self._load_one(table, label, env, headers, wrk, tmpdir, options)
         table.notes.append(
-            f"Load: gunicorn ({options['workers']} sync workers, config/gunicorn.conf.py, DEBUG=false, access log on) "
+            f"Load: gunicorn ({options['workers']} sync workers, config/gunicorn.conf.py, DEBUG=false, access log on, "
+            "no max-requests recycling) "
             f"and wrk (2 threads, {options['connections']} connections, {options['load_seconds']} s per run) "
             "share this machine's cores on 127.0.0.1; rate limits lifted for the run."
         )
@@ -388,6 +389,8 @@ class Command(BaseCommand):
             app="interactions.benchmarks:application",
             log_dir=tmpdir,
             headers={"X-Forwarded-Proto": "https"},
+            # No worker recycling mid-run: a restarting worker would stall the fast trivial-view run only.
+            extra_args=("--max-requests", "0"),
         ) as server:
             status, body = bench.http_get(server.base_url + CHECK_PATH, headers)
             if status != 200:

@@ -1,0 +1,145 @@
+"""Admin sign-in: password plus TOTP for every staff member, lockout, new session keys, idle timeout."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import timezone
+
+from tests.admin.conftest import LOGIN_URL, PASSWORD, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_admin_sends_visitors_to_sign_in(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+
+
+def test_the_sign_in_page_asks_for_the_authenticator_code(client):
+    html = client.get(LOGIN_URL).content.decode()
+    assert 'name="otp_token"' in html
+    assert 'autocomplete="one-time-code"' in html
+    assert "<script>" not in html
+
+
+def test_staff_sign_in_with_password_and_totp_code(client, editor):
+    response = sign_in(client, editor)
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_password_alone_is_not_enough(client, editor):
+    response = client.post(LOGIN_URL, {"username": editor.username, "password": PASSWORD, "otp_token": ""})
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_wrong_code_gets_the_same_message_as_a_wrong_password(client, editor):
+    wrong_code = sign_in(client, editor, code="000000").content.decode()
+    wrong_password = sign_in(Client(), editor, password="not-the-password-1").content.decode()
+    message = "Please enter the correct username, password and authenticator code"
+    assert message in wrong_code
+    assert message in wrong_password
+    assert client.get("/admin/").status_code == 302
+
+
+def test_staff_without_an_authenticator_cannot_sign_in(client, editor):
+    editor.totpdevice_set.all().delete()
+    response = client.post(LOGIN_URL, {"username": editor.username, "password": PASSWORD, "otp_token": "123456"})
+    assert response.status_code == 200
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_session_without_the_second_factor_cannot_use_the_admin(client, reviewer):
+    # force_login still works with django-axes installed (AxesStandaloneBackend has no get_user) ...
+    client.force_login(reviewer)
+    assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+    # ... but a session that skipped the TOTP code is not verified, so the admin refuses it.
+    response = client.get("/admin/interactions/interaction/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+
+
+def test_non_staff_cannot_sign_in(client, editor):
+    editor.is_staff = False
+    editor.save()
+    sign_in(client, editor)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_sign_in_gives_a_new_session_key(client, editor):
+    client.get(LOGIN_URL)
+    session = client.session
+    session["before"] = "sign-in"
+    session.save()
+    before = session.session_key
+    sign_in(client, editor)
+    assert client.session.session_key != before
+    assert not Session.objects.filter(session_key=before).exists()
+
+
+def test_sign_out_deletes_the_session_on_the_server(editor_client):
+    key = editor_client.session.session_key
+    assert Session.objects.filter(session_key=key).exists()
+    response = editor_client.post("/admin/logout/")
+    assert response.status_code == 200
+    assert not Session.objects.filter(session_key=key).exists()
+    assert editor_client.get("/admin/").status_code == 302
+
+
+def test_an_idle_staff_session_expires(editor_client):
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    key = editor_client.session.session_key
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    response = editor_client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+
+
+def test_each_request_extends_the_idle_timeout(editor_client):
+    key = editor_client.session.session_key
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + datetime.timedelta(minutes=1))
+    assert editor_client.get("/admin/").status_code == 200
+    expires = Session.objects.get(session_key=key).expire_date
+    assert expires > timezone.now() + datetime.timedelta(minutes=29)
+
+
+def test_repeated_failures_lock_the_sign_in_out(client, editor):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign_in(client, editor, password="wrong-password-123").status_code == 200
+    locked = sign_in(client, editor, password="wrong-password-123")
+    assert locked.status_code == 429
+    assert "Too many sign-in attempts" in locked.content.decode()
+    # Even the right password and code are refused while locked out.
+    assert sign_in(client, editor).status_code == 429
+    assert client.get("/admin/").status_code == 302
+
+
+def test_wrong_codes_count_towards_the_lockout(client, editor):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign_in(client, editor, code="000000").status_code == 200
+    assert sign_in(client, editor, code="000000").status_code == 429
+
+
+def test_the_lockout_is_per_person_and_address(client, editor, reviewer):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, editor, password="wrong-password-123")
+    assert sign_in(Client(), reviewer).status_code == 302
+
+
+def test_password_validators_are_on(editor):
+    with pytest.raises(ValidationError):
+        validate_password("short1", editor)
+    with pytest.raises(ValidationError):
+        validate_password("password1234", editor)
