@@ -122,6 +122,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            # Tests use a file, not shared-cache memory: browser tests run the app in a second thread.
+            "TEST": {"NAME": str(BASE_DIR / "test-artifacts" / "test-db.sqlite3")},
         }
     }
 

@@ -14,6 +14,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+ARTIFACTS.mkdir(exist_ok=True)  # also holds the SQLite test database
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

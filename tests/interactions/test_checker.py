@@ -300,6 +300,9 @@ THIRTY = [
 
 @pytest.mark.parametrize("size", [2, 10, 30])
 def test_the_check_runs_a_fixed_number_of_queries(size, django_assert_num_queries):
+    from interactions import checker
+
+    checker._memo = None  # as in a fresh process
     with django_assert_num_queries(11):  # the first check loads the reviewed rules into the cache
         check(entries(*THIRTY[:size]))
     with django_assert_num_queries(7):  # then: the list's medicines, and the content version
