@@ -41,38 +41,27 @@ def test_pages_load_nothing_from_other_sites():
         assert not re.search(r'(src|href)="(https?:)?//', text), path
 
 
-def test_it_refuses_to_start_without_debug_on_the_default_secret():
-    env = {**os.environ, "DEBUG": "false", "ALLOWED_HOSTS": "example.org"}
-    env.pop("SECRET_KEY", None)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()",
-        ],
+def start_django(env: dict[str, str]) -> subprocess.CompletedProcess:
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()"
+    return subprocess.run(
+        [sys.executable, "-c", code],
         env=env,
         capture_output=True,
         text=True,
         cwd=project_settings.BASE_DIR,
         check=False,
     )
+
+
+def test_it_refuses_to_start_without_debug_on_the_default_secret():
+    env = {**os.environ, "DEBUG": "false", "ALLOWED_HOSTS": "example.org"}
+    env.pop("SECRET_KEY", None)
+    result = start_django(env)
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
 
 
 def test_a_bad_boolean_setting_fails_loudly():
-    env = {**os.environ, "DEBUG": "perhaps"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=project_settings.BASE_DIR,
-        check=False,
-    )
+    result = start_django({**os.environ, "DEBUG": "perhaps"})
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from interactions import medlist
 from interactions.medlist import MedEntry, MedList
+from tests.medicines import THIRTY
 
 pytestmark = pytest.mark.django_db
 CHECK = reverse("interactions:check")
@@ -95,38 +96,7 @@ def test_duplicate_adds_change_nothing(client):
 
 
 def test_the_31st_medicine_is_refused_with_a_message(client):
-    slugs = [
-        "oxycodone",
-        "sertraline",
-        "fluoxetine",
-        "tramadol",
-        "alprazolam",
-        "alcohol",
-        "ibuprofen",
-        "warfarin",
-        "phenelzine",
-        "bupropion",
-        "methadone",
-        "kratom",
-        "buprenorphine",
-        "gabapentin",
-        "zolpidem",
-        "sumatriptan",
-        "st-johns-wort",
-        "lithium",
-        "duloxetine",
-        "venlafaxine",
-        "amitriptyline",
-        "mirtazapine",
-        "trazodone",
-        "disulfiram",
-        "acamprosate",
-        "thioridazine",
-        "acetaminophen",
-        "naproxen",
-        "aspirin",
-        "celecoxib",
-    ]
+    slugs = [slug for slug in THIRTY if slug != "naltrexone"] + ["naproxen"]
     with_list(client, *[(s,) for s in slugs])
     client.post(ADD, {"q": "naltrexone"})
     assert len(current_list(client)) == 30

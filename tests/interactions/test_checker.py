@@ -4,6 +4,7 @@ import pytest
 
 from interactions.checker import CheckEntry, FindingKind, PairStatus, check
 from interactions.models import Medication, Severity, Status
+from tests.medicines import THIRTY
 
 pytestmark = pytest.mark.django_db
 
@@ -261,41 +262,6 @@ def test_unknown_slugs_are_reported_not_checked():
 def test_an_empty_list_is_fine():
     result = check([])
     assert result.findings == [] and result.pairs == [] and result.safety_messages == []
-
-
-# Each prefix holds a combination product, so every size runs the same prefetches.
-THIRTY = [
-    "naltrexone",
-    "naltrexone-and-bupropion",
-    "oxycodone",
-    "sertraline",
-    "fluoxetine",
-    "tramadol",
-    "alprazolam",
-    "alcohol",
-    "ibuprofen",
-    "warfarin",
-    "phenelzine",
-    "bupropion",
-    "methadone",
-    "kratom",
-    "buprenorphine",
-    "gabapentin",
-    "zolpidem",
-    "sumatriptan",
-    "st-johns-wort",
-    "lithium",
-    "duloxetine",
-    "venlafaxine",
-    "amitriptyline",
-    "mirtazapine",
-    "trazodone",
-    "disulfiram",
-    "acamprosate",
-    "thioridazine",
-    "buprenorphine-naloxone",
-    "acetaminophen",
-]
 
 
 @pytest.mark.parametrize("size", [2, 10, 30])
