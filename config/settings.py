@@ -243,8 +243,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # The development server logs full request lines, query strings included; keep them out.
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # The development server logs full request lines, query strings included (a search is a
+    # medicine name): it logs nothing here. django.request still logs errors, with the path only.
+    "loggers": {"django.server": {"handlers": [], "level": "CRITICAL", "propagate": False}},
 }
 
 

@@ -5,7 +5,7 @@ from itertools import groupby
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from education.models import Article
@@ -18,7 +18,7 @@ def _partial(request: HttpRequest, template: str, name: str) -> str:
     return f"{template}#{name}" if request.htmx else template
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def article_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_FILTER_LENGTH]
@@ -32,7 +32,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
     return render(request, _partial(request, "education/article_list.html", "article-results"), context)
 
 
-@require_GET
+@require_safe
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = (
         Article.objects.select_related("reviewed_by")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from interactions import medlist as medlist_store
 from interactions import search as search_service
@@ -39,7 +39,7 @@ def _context(medlist: medlist_store.MedList, message: str = "") -> dict:
     }
 
 
-@require_GET
+@require_safe
 @rate_limited("check")
 def check_page(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
@@ -49,7 +49,7 @@ def check_page(request: HttpRequest) -> HttpResponse:
     return _private(response)
 
 
-@require_GET
+@require_safe
 def print_view(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     context = {**_context(medlist), "today": timezone.localdate()}

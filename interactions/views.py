@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from education.models import Article
@@ -19,12 +19,12 @@ def _partial(request: HttpRequest, template: str, name: str) -> str:
     return f"{template}#{name}" if request.htmx else template
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "interactions/home.html")
 
 
-@require_GET
+@require_safe
 @rate_limited("search")
 @vary_on_headers("HX-Request")
 def medication_search(request: HttpRequest) -> HttpResponse:
@@ -40,7 +40,7 @@ def medication_search(request: HttpRequest) -> HttpResponse:
     return render(request, _partial(request, "interactions/medication_search.html", "results"), context)
 
 
-@require_GET
+@require_safe
 def medication_detail(request: HttpRequest, slug: str) -> HttpResponse:
     medication = get_object_or_404(
         Medication.objects.prefetch_related("classes__parent", "ingredients", "regimens", "names"), slug=slug
@@ -66,7 +66,7 @@ def _api_error(message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=400)
 
 
-@require_GET
+@require_safe
 @rate_limited("api")
 def api_medications(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q")
@@ -96,7 +96,7 @@ def api_medications(request: HttpRequest) -> JsonResponse:
     )
 
 
-@require_GET
+@require_safe
 @rate_limited("api")
 def api_check(request: HttpRequest) -> JsonResponse:
     try:
@@ -106,6 +106,6 @@ def api_check(request: HttpRequest) -> JsonResponse:
     return JsonResponse(api.check_payload(queries))
 
 
-@require_GET
+@require_safe
 def api_openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(openapi.document())

@@ -192,3 +192,18 @@ def test_medication_names_never_appear_in_urls_we_generate(client):
 
     for url in re.findall(r'(?:href|action|hx-post|hx-get)="([^"]+)"', html):
         assert "oxycodone" not in url and "sertraline" not in url, url
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/check/", "/medications/", "/learn/", "/privacy/", "/healthz", "/api/v1/medications?q=x"]
+)
+def test_pages_answer_head_requests(client, url):
+    assert client.head(url).status_code in (200, 400)
+
+
+def test_the_development_server_request_log_is_silent():
+    import logging
+
+    logger = logging.getLogger("django.server")
+    assert not logger.isEnabledFor(logging.ERROR)
+    assert not logger.propagate
