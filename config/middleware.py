@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 from config.views import service_unavailable
@@ -23,7 +23,6 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        response.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
 
@@ -41,14 +40,8 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, DatabaseError) and _is_connection_problem(exception):
+        if isinstance(exception, OperationalError | InterfaceError):
             response = service_unavailable(request)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
         return None
-
-
-def _is_connection_problem(exception: DatabaseError) -> bool:
-    from django.db import InterfaceError, OperationalError
-
-    return isinstance(exception, OperationalError | InterfaceError)

@@ -269,13 +269,8 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 AXES_VERBOSE = False
 
 
-def _axes_client_ip(request) -> str:
-    """The same client address the rate limits use (CLIENT_IP_HEADER only behind a trusted proxy)."""
-    address = request.META.get(CLIENT_IP_HEADER, "").split(",")[0].strip() if CLIENT_IP_HEADER else ""
-    return address or request.META.get("REMOTE_ADDR", "")
-
-
-AXES_CLIENT_IP_CALLABLE = _axes_client_ip
+# The same client address the rate limits use (CLIENT_IP_HEADER only behind a trusted proxy).
+AXES_CLIENT_IP_CALLABLE = "interactions.ratelimit.client_address"
 
 # Two-factor sign-in: the issuer shown in the authenticator app.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "MedWise staff")

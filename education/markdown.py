@@ -92,8 +92,7 @@ def render_article(body: str) -> RenderedArticle:
     # Escape "<" before Markdown sees it, so typed HTML shows as text; nh3 then allows only our tags.
     converted = md.convert(body.replace("<", "&lt;"))
     safe_html = _mark_external_links(sanitize(converted))
-    headings = [t for t in md.toc_tokens]
-    toc = sanitize(md.toc) if len(_flatten(headings)) >= TOC_MIN_HEADINGS else ""
+    toc = sanitize(md.toc) if len(_flatten(md.toc_tokens)) >= TOC_MIN_HEADINGS else ""
     text = plain_text(safe_html)
     return RenderedArticle(
         html=safe_html,

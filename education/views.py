@@ -8,14 +8,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from config.htmx import template_for
 from education.models import Article
 from interactions.models import Status
 
 MAX_FILTER_LENGTH = 100
-
-
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx else template
 
 
 @require_safe
@@ -29,7 +26,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
         (topic, list(items)) for topic, items in groupby(articles.order_by("topic", "title"), key=lambda a: a.topic)
     ]
     context = {"query": query, "topics": topics, "count": sum(len(items) for _, items in topics)}
-    return render(request, _partial(request, "education/article_list.html", "article-results"), context)
+    return render(request, template_for(request, "education/article_list.html", "article-results"), context)
 
 
 @require_safe

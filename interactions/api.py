@@ -37,7 +37,7 @@ def check_payload(queries: list[str]) -> dict:
     for index, query in enumerate(queries):
         entry = resolved.get(index)
         if entry is None:
-            unresolved.append({"query": query, "suggestions": _suggestions(query)})
+            unresolved.append({"query": query, "suggestions": search_service.suggest(query)})
             continue
         medications.append(
             {
@@ -59,10 +59,6 @@ def check_payload(queries: list[str]) -> dict:
         ],
         "safety_messages": [{"key": m.key, "title": m.title, "text": m.text} for m in result.safety_messages],
     }
-
-
-def _suggestions(query: str) -> list[str]:
-    return search_service.suggest(query)
 
 
 def finding_payload(finding: Finding) -> dict:

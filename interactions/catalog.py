@@ -23,7 +23,7 @@ DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 BATCH_SIZE = 2000
 # The dictionary carries generic names in many languages (sertralina, sertralinum); these
 # endings mark them so they are not taken for brands.
-_GENERIC_ENDINGS = ("um", "ina", "ine", "ina", "ate", "ide", "ol", "one", "ona", "an", "in", "il")
+_GENERIC_ENDINGS = ("um", "ina", "ine", "ate", "ide", "ol", "one", "ona", "an", "in", "il")
 
 
 @dataclass(frozen=True)

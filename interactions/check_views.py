@@ -42,18 +42,18 @@ def _context(medlist: medlist_store.MedList, message: str = "") -> dict:
 @require_safe
 @rate_limited("check")
 def check_page(request: HttpRequest) -> HttpResponse:
-    medlist = medlist_store.load(request)
-    response = render(request, TEMPLATE, _context(medlist))
-    medlist.notice = ""
-    medlist_store.save(response, medlist)
-    return _private(response)
+    return _show_list(request, TEMPLATE)
 
 
 @require_safe
 def print_view(request: HttpRequest) -> HttpResponse:
+    return _show_list(request, "interactions/print.html", today=timezone.localdate())
+
+
+def _show_list(request: HttpRequest, template: str, **extra) -> HttpResponse:
+    """Render a page from the list; its notice is shown once, and the idle timer restarts."""
     medlist = medlist_store.load(request)
-    context = {**_context(medlist), "today": timezone.localdate()}
-    response = render(request, "interactions/print.html", context)
+    response = render(request, template, {**_context(medlist), **extra})
     medlist.notice = ""
     medlist_store.save(response, medlist)
     return _private(response)
@@ -121,7 +121,7 @@ def add(request: HttpRequest) -> HttpResponse:
             return _respond(request, medlist, str(exc))
         if match is None:
             return _respond(request, medlist, _not_found_message(request.POST.get("q", "")))
-        medication = Medication.objects.only("slug", "name").get(slug=match.slug)
+        medication = Medication(slug=match.slug, name=match.name)
         regimen = regimen or match.regimen
     outcome = medlist.add(medication.slug, _regimen_for(medication.slug, regimen))
     messages = {

@@ -13,11 +13,16 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
 
-def client_id(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str:
+    """The client's address: CLIENT_IP_HEADER's first entry behind a trusted proxy, else the socket's."""
     address = ""
     if settings.CLIENT_IP_HEADER:
         address = request.META.get(settings.CLIENT_IP_HEADER, "").split(",")[0].strip()
-    address = address or request.META.get("REMOTE_ADDR", "")
+    return address or request.META.get("REMOTE_ADDR", "")
+
+
+def client_id(request: HttpRequest) -> str:
+    address = client_address(request)
     # Hashed so the cache never holds a raw address next to what it was used for.
     return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
 

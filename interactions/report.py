@@ -54,10 +54,6 @@ class Report:
     summary: str
     questions: list[str]
 
-    @property
-    def has_medicines(self) -> bool:
-        return bool(self.entries)
-
 
 def build_report(medlist: MedList) -> Report:
     result = check([CheckEntry(e.slug, e.regimen) for e in medlist.entries])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -8,15 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from config.htmx import template_for
 from education.models import Article
 from interactions import api, openapi
 from interactions import search as search_service
 from interactions.models import Medication
 from interactions.ratelimit import rate_limited
-
-
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx else template
 
 
 @require_safe
@@ -37,7 +35,7 @@ def medication_search(request: HttpRequest) -> HttpResponse:
         except search_service.SearchInputError as exc:
             error = str(exc)
     context = {"query": query[: settings.SEARCH_MAX_QUERY_LENGTH], "results": results, "error": error}
-    return render(request, _partial(request, "interactions/medication_search.html", "results"), context)
+    return render(request, template_for(request, "interactions/medication_search.html", "results"), context)
 
 
 @require_safe
