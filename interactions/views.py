@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 
 from django.conf import settings
 from django.db.models import Q
@@ -73,7 +74,7 @@ def api_medications(request: HttpRequest) -> JsonResponse:
     except search_service.SearchInputError as exc:
         return _api_error(str(exc))
     raw_limit = request.GET.get("limit", "10")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= settings.SEARCH_MAX_LIMIT:
+    if not re.fullmatch(r"[0-9]{1,3}", raw_limit) or not 1 <= int(raw_limit) <= settings.SEARCH_MAX_LIMIT:
         return _api_error(_("limit must be a whole number from 1 to %(max)d.") % {"max": settings.SEARCH_MAX_LIMIT})
     results = search_service.search(text, limit=int(raw_limit))
     return JsonResponse(

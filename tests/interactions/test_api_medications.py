@@ -45,6 +45,8 @@ def test_unknown_names_give_an_empty_list(client):
         {"q": "zoloft", "limit": "-1"},
         {"q": "zoloft", "limit": "51"},
         {"q": "zoloft", "limit": "1e3"},
+        {"q": "zoloft", "limit": "²"},
+        {"q": "zoloft", "limit": "٣"},
     ],
 )
 def test_bad_input_gets_400_with_an_error(client, params):
