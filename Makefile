@@ -58,7 +58,8 @@ bench: setup
 # history (history rows point at database ids, which a natural-key restore does not keep); back up the
 # database itself for those (docs/deploy.md). BACKUP=path overrides the default timestamped file.
 BACKUP_MODELS := interactions.DrugClass interactions.Medication interactions.MedicationName \
-	interactions.Regimen interactions.Reference interactions.Interaction education.Article auth.Group
+	interactions.Regimen interactions.Reference interactions.Interaction interactions.ListRule \
+	interactions.StandingMessage education.Article auth.Group
 backup: $(STAMP)
 	@set -e; out='$(BACKUP)'; [ -n "$$out" ] || out="backups/content-$$(date +%Y%m%d-%H%M%S).json"; \
 	mkdir -p "$$(dirname "$$out")"; \

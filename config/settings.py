@@ -282,5 +282,7 @@ SESSION_SAVE_EVERY_REQUEST = True
 
 # Publishing sets next_review_due this many days ahead; the review queue looks this far ahead.
 REVIEW_INTERVAL_DAYS = env_int("REVIEW_INTERVAL_DAYS", 365)
+# The largest JSON body POST /api/v1/check accepts (30 names of 100 characters fit easily).
+API_MAX_BODY_BYTES = 16_384
 REVIEW_DUE_SOON_DAYS = 30
 READING_GRADE_TARGET = 8

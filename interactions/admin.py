@@ -29,14 +29,16 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from interactions import workflow
-from interactions.checker import Finding, FindingKind, Timing
+from interactions.checker import rule_finding
 from interactions.models import (
     DrugClass,
     Interaction,
+    ListRule,
     Medication,
     MedicationName,
     Reference,
     Regimen,
+    StandingMessage,
     Status,
 )
 from interactions.report import SEVERITY_ICONS, FindingView
@@ -574,23 +576,8 @@ class InteractionAdmin(WorkflowAdmin):
 
     def render_preview(self, request: HttpRequest, rule: Interaction) -> HttpResponse:
         rule.published_articles = list(rule.articles.published().only("slug", "title", "topic"))
-        timing = None
-        if rule.timing or rule.washout_days is not None:
-            timing = Timing(days=rule.washout_days, stop_first=None, then_start=None, text=rule.timing)
-        finding = Finding(
-            kind=FindingKind.INTERACTION,
-            entries=(0, 1),
-            ingredients=("a", "b"),
-            severity=rule.severity,
-            title=rule.title,
-            summary=rule.summary,
-            action=rule.action,
-            urgent_signs=tuple(rule.urgent_sign_list),
-            timing=timing,
-            evidence=rule.evidence,
-            mechanism=rule.mechanism,
-            rule=rule,
-        )
+        # Built by the checker's own finding builder, so the preview is exactly what patients see.
+        finding = rule_finding(rule, first_name=_side_label(rule, "a"), second_name=_side_label(rule, "b"))
         item = FindingView(
             finding=finding,
             pair_label=f"{_side_label(rule, 'a')} with {_side_label(rule, 'b')}",
@@ -614,25 +601,25 @@ class CoverageFilter(admin.SimpleListFilter):
     parameter_name = "coverage"
 
     def lookups(self, request, model_admin):
-        return [("incomplete", "Curated, interactions not reviewed"), ("complete", "Interactions reviewed")]
+        return [("incomplete", "Curated, not covered (or sign-off lapsed)"), ("complete", "Covered")]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         if self.value() == "incomplete":
-            return queryset.filter(curated=True, interactions_reviewed=False)
+            return queryset.filter(curated=True).not_covered()
         if self.value() == "complete":
-            return queryset.filter(interactions_reviewed=True)
+            return queryset.exclude(pk__in=Medication.objects.not_covered().values("pk"))
         return queryset
 
 
 class MedicationNameInline(admin.TabularInline):
     model = MedicationName
     extra = 0
-    fields = ["name", "is_brand"]
+    fields = ["name", "is_brand", "is_misspelling"]
 
 
 @admin.register(Medication)
 class MedicationAdmin(HistoryAdmin):
-    list_display = ["name", "slug", "kind", "class_list", "curated", "interactions_reviewed"]
+    list_display = ["name", "slug", "kind", "class_list", "curated", "interactions_reviewed", "coverage_status"]
     list_filter = [CoverageFilter, "kind", "curated", "interactions_reviewed", "classes"]
     list_select_related = []  # no foreign keys; classes are prefetched in get_queryset
     search_fields = ["name", "slug"]
@@ -647,10 +634,27 @@ class MedicationAdmin(HistoryAdmin):
         return super().get_queryset(request).prefetch_related("classes")
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        fields = list(super().get_readonly_fields(request, obj))
+        # Who signed and when are set only by the sign-off action, never typed in.
+        fields = [
+            *super().get_readonly_fields(request, obj),
+            "coverage_signed_by",
+            "coverage_signer",
+            "coverage_signed_on",
+            "coverage_status",
+        ]
         if not self.has_review_coverage_permission(request):
             fields.append("interactions_reviewed")
         return fields
+
+    @admin.display(description="Coverage")
+    def coverage_status(self, medication: Medication) -> str:
+        """Covered (signed by whom, until when), or what blocks it: so staff see what is left to do."""
+        problems = medication.coverage_problems()
+        if not problems and medication.is_covered():
+            return f"Covered: signed by {medication.coverage_signer} on {medication.coverage_signed_on}, " + (
+                f"due again {medication.coverage_expires_on()}"
+            )
+        return " ".join(str(p) for p in problems) or "Not covered."
 
     def has_review_coverage_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("interactions.review_medication")
@@ -689,11 +693,11 @@ class MedicationNameAdmin(HistoryAdmin):
 
 @admin.register(DrugClass)
 class DrugClassAdmin(HistoryAdmin):
-    list_display = ["name", "slug", "parent", "duplicate_severity"]
-    list_filter = ["duplicate_severity"]
+    list_display = ["name", "slug", "kind", "parent", "duplicate_severity"]
+    list_filter = ["kind", "duplicate_severity"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
-    autocomplete_fields = ["parent"]
+    autocomplete_fields = ["parent", "also_in"]
     ordering = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -704,7 +708,7 @@ class RegimenAdmin(HistoryAdmin):
     list_filter = ["route"]
     list_select_related = ["medication"]
     search_fields = ["name", "slug", "medication__name"]
-    autocomplete_fields = ["medication", "implied_by_brands"]
+    autocomplete_fields = ["medication", "implied_by_brands", "classes"]
     ordering = ["medication__name", "position"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -721,3 +725,40 @@ class ReferenceAdmin(HistoryAdmin):
     @admin.display(description="Citation")
     def short_citation(self, reference: Reference) -> str:
         return str(reference)
+
+
+@admin.register(ListRule)
+class ListRuleAdmin(WorkflowAdmin):
+    list_display = ["title", "drug_class", "min_count", "with_class", "severity", "status", "next_review_due"]
+    list_filter = ["status", "severity"]
+    list_select_related = ["drug_class", "with_class"]
+    search_fields = ["title", "slug", "summary", "drug_class__name"]
+    autocomplete_fields = ["drug_class", "with_class", "references"]
+    ordering = ["title"]
+    prepopulated_fields = {"slug": ["title"]}
+
+    def render_preview(self, request: HttpRequest, rule: ListRule) -> HttpResponse:
+        return _content_preview(request, rule, "admin:interactions_listrule_change")
+
+
+@admin.register(StandingMessage)
+class StandingMessageAdmin(WorkflowAdmin):
+    list_display = ["title", "medication", "regimen", "drug_class", "position", "status", "next_review_due"]
+    list_filter = ["status"]
+    list_select_related = ["medication", "regimen", "drug_class"]
+    search_fields = ["title", "slug", "text", "medication__name", "drug_class__name"]
+    autocomplete_fields = ["medication", "regimen", "drug_class", "references"]
+    ordering = ["position", "title"]
+    prepopulated_fields = {"slug": ["title"]}
+
+    def render_preview(self, request: HttpRequest, message: StandingMessage) -> HttpResponse:
+        return _content_preview(request, message, "admin:interactions_standingmessage_change")
+
+
+def _content_preview(request: HttpRequest, item, change_url_name: str) -> HttpResponse:
+    context = {
+        "item": item,
+        "is_published": item.status == Status.PUBLISHED,
+        "change_url": reverse(change_url_name, args=[item.pk]),
+    }
+    return render(request, "admin/interactions/content_preview.html", context)

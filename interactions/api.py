@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,6 +28,20 @@ def parse_check_request(values: list[str]) -> list[str]:
         except search_service.SearchInputError as exc:
             raise ApiInputError(str(exc)) from exc
     return cleaned
+
+
+def parse_check_body(body: bytes) -> list[str]:
+    """The POST form of a check: a JSON object {"med": ["name", ...]}, the same names the GET takes."""
+    if len(body) > settings.API_MAX_BODY_BYTES:
+        raise ApiInputError(_("The request is too large."))
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ApiInputError(_('Send JSON like {"med": ["sertraline", "tramadol"]}.')) from exc
+    values = data.get("med") if isinstance(data, dict) else None
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ApiInputError(_('"med" must be a list of medicine names, like {"med": ["sertraline", "tramadol"]}.'))
+    return values
 
 
 def check_payload(queries: list[str]) -> dict:
@@ -54,10 +70,18 @@ def check_payload(queries: list[str]) -> dict:
         "unresolved": unresolved,
         "findings": [finding_payload(f) for f in result.findings],
         "pairs": [
-            {"entries": list(p.entries), "status": p.status, "not_reviewed": [list(i) for i in p.unreviewed]}
+            {
+                "entries": list(p.entries),
+                "status": p.status,
+                "severity": p.severity,
+                "not_reviewed": [list(i) for i in p.unreviewed],
+            }
             for p in result.pairs
         ],
-        "safety_messages": [{"key": m.key, "title": m.title, "text": m.text} for m in result.safety_messages],
+        "safety_messages": [
+            {"key": m.key, "title": m.title, "text": m.text, "more": m.more, "entries": list(m.entries)}
+            for m in result.safety_messages
+        ],
     }
 
 
@@ -78,6 +102,7 @@ def finding_payload(finding: Finding) -> dict:
             else None
         ),
         "evidence": finding.evidence,
+        "by_mechanism": finding.by_mechanism,
         "dose_variants": [
             {"regimen": v.regimen, "severity": v.severity or None, "title": v.title} for v in finding.dose_variants
         ],

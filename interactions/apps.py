@@ -9,6 +9,8 @@ CONTENT_MODELS = [
     ("interactions", "Regimen"),
     ("interactions", "Reference"),
     ("interactions", "Interaction"),
+    ("interactions", "ListRule"),
+    ("interactions", "StandingMessage"),
     ("education", "Article"),
 ]
 

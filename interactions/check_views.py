@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from interactions import medlist as medlist_store
 from interactions import search as search_service
-from interactions.models import Medication, Regimen
+from interactions.checker import covered_count
+from interactions.models import Medication, MedicationName, Regimen, normalize_name
 from interactions.ratelimit import rate_limited
 from interactions.report import build_report
 
@@ -36,6 +37,7 @@ def _context(medlist: medlist_store.MedList, message: str = "") -> dict:
         "notice": message or medlist.notice,
         "full": medlist.is_full,
         "UNSURE": UNSURE,
+        "COVERED_COUNT": covered_count(),
     }
 
 
@@ -105,7 +107,8 @@ def suggest(request: HttpRequest) -> HttpResponse:
 @rate_limited("check")
 def add(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
-    slug, _sep, picked_regimen = request.POST.get("pick", "").partition(":")
+    slug, _sep, picked = request.POST.get("pick", "").partition(":")
+    picked_regimen, _sep, label = picked.partition(":")
     slug = slug.strip() or request.POST.get("slug", "").strip()
     regimen = picked_regimen or request.POST.get("regimen")
     if slug:
@@ -123,13 +126,39 @@ def add(request: HttpRequest) -> HttpResponse:
             return _respond(request, medlist, _not_found_message(request.POST.get("q", "")))
         medication = Medication(slug=match.slug, name=match.name)
         regimen = regimen or match.regimen
-    outcome = medlist.add(medication.slug, _regimen_for(medication.slug, regimen))
+        label = match.matched_name if match.is_brand else ""
+    label = _known_brand(medication.slug, label)
+    outcome = medlist.add(medication.slug, _regimen_for(medication.slug, regimen), label)
     messages = {
         "added": _("Added %(name)s."),
         "duplicate": _("%(name)s is already on your list."),
         "full": _("Your list is full. You can check up to 30 medicines at a time. Remove one to add another."),
     }
     return _respond(request, medlist, messages[outcome] % {"name": medication.name})
+
+
+def _known_brand(slug: str, label: str) -> str:
+    """A brand label is kept only when it really is a brand name of that medicine (never free text)."""
+    if not label or not medlist_store.is_slug(slug):
+        return ""
+    brand = (
+        MedicationName.objects.filter(
+            medication__slug=slug, normalized=normalize_name(label), is_brand=True, is_misspelling=False
+        )
+        .values_list("name", flat=True)
+        .first()
+    )
+    return brand or ""
+
+
+def _brand_fits(slug: str, label: str, regimen: str | None) -> bool:
+    """A brand that means one dose form (Vivitrol: the shot) no longer names the entry at another dose."""
+    implied = set(
+        Regimen.objects.filter(medication__slug=slug, implied_by_brands__normalized=normalize_name(label)).values_list(
+            "slug", flat=True
+        )
+    )
+    return not implied or regimen in implied
 
 
 def _not_found_message(query: str) -> str:
@@ -163,7 +192,8 @@ def remove(request: HttpRequest) -> HttpResponse:
 def change_dose(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     slug = request.POST.get("slug", "")
-    changed = medlist.set_regimen(slug, _regimen_for(slug, request.POST.get("regimen")))
+    regimen = _regimen_for(slug, request.POST.get("regimen"))
+    changed = medlist.set_regimen(slug, regimen, keep_label=lambda label: _brand_fits(slug, label, regimen))
     message = (
         _("Dose updated. The results below now match it.") if changed else _("That medicine was not on your list.")
     )

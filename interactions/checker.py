@@ -1,16 +1,27 @@
 """Check a medication list against the reviewed rules.
 
-`check()` looks at every pair of entries, through the ingredients of combination products, and
-returns findings most severe first. It never says "no interaction" for a pair our reviewed content
-does not cover: such pairs come back as NOT_REVIEWED. It runs a fixed number of queries whatever
-the list size.
+`check()` looks at every pair of entries, through the ingredients of combination products, and at
+the list as a whole. A medicine's groups (its classes and mechanisms: "raises serotonin", "strong
+CYP3A4 inhibitor") are its profile, so one rule between two groups covers every pair of medicines
+that belong to them.
+
+For a pair, every rule whose sides match is a candidate; a rule is dropped when another candidate
+refines it (each side the same or narrower: a dose form is narrower than its medicine, a medicine
+than its groups, a combination product than its ingredients, a group than the groups it is in).
+What is left is shown; the most severe gives the pair its verdict, and a reassuring answer never
+sits beside a warning for the same pair.
+
+It never says "no interaction" for a pair our reviewed content does not cover: such pairs come back
+as NOT_REVIEWED. It runs a fixed number of queries whatever the list size.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from itertools import combinations, product
 
 from django.conf import settings
@@ -18,29 +29,26 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from interactions import content_version
+from interactions.content_packs import fill_placeholders
 from interactions.medlist import is_slug
 from interactions.models import (
     SEVERITY_RANK,
     DrugClass,
     Interaction,
+    ListRule,
     Medication,
     Regimen,
     Severity,
+    StandingMessage,
+    mid_sentence,
 )
-
-# How specific a matched side is: a regimen beats a medication beats its class beats a parent class.
-SPECIFICITY_REGIMEN = 1000
-SPECIFICITY_MEDICATION = 900
-SPECIFICITY_CLASS = 500
-SPECIFICITY_PER_CLASS_LEVEL = 10
-
-NALTREXONE_SLUG = "naltrexone"
 
 
 class FindingKind:
     INTERACTION = "interaction"
     DUPLICATE_INGREDIENT = "duplicate-ingredient"
     DUPLICATE_CLASS = "duplicate-class"
+    WHOLE_LIST = "whole-list"
 
 
 class PairStatus:
@@ -76,8 +84,10 @@ class Timing:
 @dataclass(frozen=True)
 class Finding:
     kind: str
-    entries: tuple[int, int]
-    ingredients: tuple[str, str]
+    # The list entries involved: two for a pair, any number for a whole-list finding.
+    entries: tuple[int, ...]
+    # The medicines the answer comes from (ingredients of combination products), one per entry.
+    ingredients: tuple[str, ...]
     severity: str
     title: str
     summary: str
@@ -86,8 +96,10 @@ class Finding:
     timing: Timing | None = None
     evidence: str = ""
     mechanism: str = ""
-    rule: Interaction | None = None
+    rule: Interaction | ListRule | None = None
     dose_variants: tuple[DoseVariant, ...] = ()
+    # True when both sides of the rule are mechanisms, not named medicines or classes.
+    by_mechanism: bool = False
 
     @property
     def severity_rank(self) -> int:
@@ -99,7 +111,7 @@ class Finding:
 
     @property
     def articles(self) -> list:
-        return list(self.rule.published_articles) if self.rule is not None else []
+        return list(getattr(self.rule, "published_articles", ())) if self.rule is not None else []
 
     @property
     def references(self) -> list:
@@ -112,6 +124,8 @@ class PairResult:
     status: str
     # Ingredient pairs our reviewed content does not cover, even when other ingredients have findings.
     unreviewed: tuple[tuple[str, str], ...] = ()
+    # The verdict: the most severe finding's severity, or None when there is no finding.
+    severity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,8 @@ class SafetyMessage:
     key: str
     title: str
     text: str
+    more: str = ""
+    entries: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,20 +158,39 @@ class CheckResult:
     def not_reviewed_pairs(self) -> list[PairResult]:
         return [p for p in self.pairs if p.unreviewed]
 
+    @property
+    def pair_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind != FindingKind.WHOLE_LIST]
+
+    @property
+    def list_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind == FindingKind.WHOLE_LIST]
+
     def count(self, *severities: str) -> int:
         return sum(1 for f in self.findings if f.severity in severities)
 
 
-# --- loading ---------------------------------------------------------------------------------
+# --- the reviewed content, indexed once per content version ----------------------------------------
+
+Key = tuple  # ("m", medication id, regimen id or None) or ("c", group id)
 
 
 def _load_medications(slugs: Iterable[str]) -> dict[str, Medication]:
     return {
         med.slug: med
         for med in Medication.objects.filter(slug__in={s for s in slugs if is_slug(s)}).prefetch_related(
-            "classes", "regimens", "ingredients__classes", "ingredients__regimens"
+            "classes",
+            "regimens__classes",
+            "ingredients__classes",
+            "ingredients__regimens__classes",
         )
     }
+
+
+# Bounds on what one process keeps per content version: enough for every curated medicine and the
+# pairs of many lists, small enough (a few MB) that odd traffic cannot grow it without limit.
+MEDICATION_CACHE_SIZE = 5_000
+PAIR_CACHE_SIZE = 100_000
 
 
 def _load_rules() -> list[Interaction]:
@@ -163,7 +198,7 @@ def _load_rules() -> list[Interaction]:
 
     return list(
         Interaction.objects.published()
-        .select_related("medication_a", "medication_b")
+        .select_related("drug_class_a", "drug_class_b")
         .prefetch_related(
             "references",
             Prefetch(
@@ -175,25 +210,138 @@ def _load_rules() -> list[Interaction]:
     )
 
 
-class _ClassTree:
-    def __init__(self) -> None:
-        self.classes = {c.id: c for c in DrugClass.objects.all()}
-        self._lineages = {class_id: self._walk(class_id) for class_id in self.classes}
-        # (medication id, regimen id) -> rule sides it matches; valid for this content version.
-        self.side_cache: dict[tuple, dict[tuple, int]] = {}
+def side_key(rule: Interaction, side: str) -> Key:
+    med_id = getattr(rule, f"medication_{side}_id")
+    if med_id is not None:
+        return ("m", med_id, getattr(rule, f"regimen_{side}_id"))
+    return ("c", getattr(rule, f"drug_class_{side}_id"))
 
-    def lineage(self, class_id: int) -> list[tuple[int, int]]:
-        """(class id, distance) from a class up to its root."""
-        return self._lineages.get(class_id) or self._walk(class_id)
 
-    def _walk(self, class_id: int) -> list[tuple[int, int]]:
-        seen, result, distance, current = set(), [], 0, class_id
-        while current is not None and current not in seen and current in self.classes:
-            seen.add(current)
-            result.append((current, distance))
-            current = self.classes[current].parent_id
+class ReviewedContent:
+    """Groups, rules, whole-list rules and standing messages for one content version."""
+
+    def __init__(
+        self,
+        classes: Sequence[DrugClass],
+        also_in: Iterable[tuple[int, int]],
+        rules: Sequence[Interaction],
+        list_rules: Sequence[ListRule] = (),
+        messages: Sequence[StandingMessage] = (),
+        coverage_expires: dict[int, date] | None = None,
+    ) -> None:
+        self.classes = {c.id: c for c in classes}
+        # covered medication id -> the day its sign-off lapses
+        self.coverage_expires = coverage_expires or {}
+        broader: dict[int, set[int]] = defaultdict(set)
+        for drug_class in classes:
+            if drug_class.parent_id is not None:
+                broader[drug_class.id].add(drug_class.parent_id)
+        for narrow, wide in also_in:
+            broader[narrow].add(wide)
+        # group id -> {each group it is in, itself included: its distance up the tree}
+        self.ancestors = {class_id: self._walk(class_id, broader) for class_id in self.classes}
+        self.by_side: dict[Key, list[tuple[Interaction, Key, bool]]] = defaultdict(list)
+        for rule in rules:
+            a, b = side_key(rule, "a"), side_key(rule, "b")
+            self.by_side[a].append((rule, b, True))
+            if a != b:
+                self.by_side[b].append((rule, a, False))
+        self.list_rules = sorted(list_rules, key=lambda r: (-r.severity_rank, r.slug))
+        self.messages: dict[Key, list[StandingMessage]] = defaultdict(list)
+        for message in messages:
+            self.messages[message.target_key()].append(message)
+        # Valid for this content version only, so never stale; bounded so odd traffic cannot grow it.
+        self._keys: dict[tuple, frozenset] = {}
+        self._medications: dict[str, Medication | None] = {}
+        self._pairs: dict[tuple, tuple[list[Finding], list[tuple[str, str]]]] = {}
+
+    def __getstate__(self) -> dict:
+        # The shared cache holds the index only; each process fills its own caches.
+        return {**self.__dict__, "_keys": {}, "_medications": {}, "_pairs": {}}
+
+    def medications(self, slugs: Iterable[str]) -> dict[str, Medication]:
+        """The list's medicines with their groups, doses and ingredients: a query only for new ones."""
+        wanted = set(slugs)
+        missing = wanted - self._medications.keys()
+        if missing:
+            if len(self._medications) + len(missing) > MEDICATION_CACHE_SIZE:
+                self._medications.clear()
+                missing = wanted
+            found = _load_medications(missing)
+            self._medications.update({slug: found.get(slug) for slug in missing})
+        return {slug: self._medications[slug] for slug in wanted if self._medications.get(slug) is not None}
+
+    def pair(self, key: tuple, build):
+        """A pair's answer, worked out once per content version for the same medicines and doses."""
+        found = self._pairs.get(key)
+        if found is None:
+            if len(self._pairs) >= PAIR_CACHE_SIZE:
+                self._pairs.clear()
+            found = self._pairs[key] = build()
+        return found
+
+    @staticmethod
+    def _walk(class_id: int, broader: dict[int, set[int]]) -> dict[int, int]:
+        distances, frontier, distance = {class_id: 0}, [class_id], 0
+        while frontier:
             distance += 1
-        return result
+            frontier = [up for current in frontier for up in broader.get(current, ()) if up not in distances]
+            for up in frontier:
+                distances[up] = distance
+        return distances
+
+    def group_keys(self, class_ids: Iterable[int]) -> set[Key]:
+        return {("c", up) for class_id in class_ids for up in self.ancestors.get(class_id, {class_id: 0})}
+
+    def keys(self, medication: Medication, regimen: Regimen | None) -> frozenset:
+        """Every rule side a medicine (at a dose, where known) matches."""
+        cache_key = (medication.id, regimen.id if regimen else None)
+        found = self._keys.get(cache_key)
+        if found is None:
+            class_ids = [c.id for c in medication.classes.all()]
+            keys = {("m", medication.id, None)}
+            if regimen is not None:
+                keys.add(("m", medication.id, regimen.id))
+                class_ids += [c.id for c in regimen.classes.all()]
+            found = frozenset(keys | self.group_keys(class_ids))
+            if len(self._keys) > 50_000:
+                self._keys.clear()
+            self._keys[cache_key] = found
+        return found
+
+
+_memo: tuple[str, ReviewedContent] | None = None
+
+
+def reviewed_content() -> ReviewedContent:
+    """The index for the current content version, kept in this process and in the shared cache."""
+    global _memo
+    version = content_version.current()
+    if _memo is None or _memo[0] != version:
+        _memo = (version, content_version.cached("checker", version, _build_content))
+    return _memo[1]
+
+
+def covered_count(today: date | None = None) -> int:
+    """How many medicines our reviewed content covers today (the one line on the check page)."""
+    today = today or date.today()
+    return sum(1 for expires in reviewed_content().coverage_expires.values() if expires >= today)
+
+
+def _build_content() -> ReviewedContent:
+    return ReviewedContent(
+        classes=list(DrugClass.objects.all()),
+        also_in=list(DrugClass.also_in.through.objects.values_list("from_drugclass_id", "to_drugclass_id")),
+        rules=_load_rules(),
+        list_rules=list(ListRule.objects.published().prefetch_related("references")),
+        messages=list(StandingMessage.objects.published()),
+        coverage_expires={
+            m.id: m.coverage_expires_on()
+            for m in Medication.objects.filter(interactions_reviewed=True, coverage_signed_on__isnull=False).only(
+                "id", "coverage_signed_on"
+            )
+        },
+    )
 
 
 # --- matching ---------------------------------------------------------------------------------
@@ -207,125 +355,226 @@ class _Component:
     medication: Medication
     regimen: Regimen | None
     possible_regimens: tuple[Regimen, ...]
-    from_combination: bool
+    product: Medication | None  # the combination product this ingredient came in
+
+    @property
+    def from_combination(self) -> bool:
+        return self.product is not None
+
+    def keys(self, content: ReviewedContent, regimen: Regimen | None) -> frozenset:
+        keys = content.keys(self.medication, regimen)
+        if self.product is not None:
+            keys = keys | content.keys(self.product, None)
+        return keys
+
+    def narrower_than(self, key: Key, content: ReviewedContent, regimen: Regimen | None) -> frozenset:
+        """The sides that a rule side `key`, matched on this component, refines (itself included)."""
+        if self.product is not None:
+            own = content.keys(self.medication, regimen)
+            if key not in own and key in content.keys(self.product, None):
+                # The product itself, or a group only the product is in (opioid cough medicines), is
+                # narrower than anything about its ingredient.
+                return self.keys(content, regimen)
+        if key[0] == "c":
+            return frozenset(content.group_keys([key[1]]))
+        return content.keys(self.medication, regimen if key[2] is not None else None)
 
 
-def _side_key(rule: Interaction, side: str) -> tuple:
-    med_id = getattr(rule, f"medication_{side}_id")
-    if med_id is not None:
-        return ("m", med_id, getattr(rule, f"regimen_{side}_id"))
-    return ("c", getattr(rule, f"drug_class_{side}_id"))
+@dataclass(frozen=True)
+class _Match:
+    rule: Interaction
+    x_key: Key
+    y_key: Key
+    x_is_a: bool
 
 
-def _side_matches(medication: Medication, regimen: Regimen | None, tree: _ClassTree) -> dict[tuple, int]:
-    key = (medication.id, regimen.id if regimen else None)
-    cached = tree.side_cache.get(key)
-    if cached is None:
-        cached = tree.side_cache[key] = _compute_side_matches(medication, regimen, tree)
-    return cached
-
-
-def _compute_side_matches(medication: Medication, regimen: Regimen | None, tree: _ClassTree) -> dict[tuple, int]:
-    matches = {("m", medication.id, None): SPECIFICITY_MEDICATION}
-    if regimen is not None:
-        matches[("m", medication.id, regimen.id)] = SPECIFICITY_REGIMEN
-    for drug_class in medication.classes.all():
-        for class_id, distance in tree.lineage(drug_class.id):
-            score = SPECIFICITY_CLASS - SPECIFICITY_PER_CLASS_LEVEL * distance
-            key = ("c", class_id)
-            matches[key] = max(matches.get(key, 0), score)
-    return matches
-
-
-class _RuleIndex:
-    def __init__(self, rules: Sequence[Interaction]) -> None:
-        # side key -> (rule, the other side's key, whether the matched side is side a)
-        self.by_side: dict[tuple, list[tuple[Interaction, tuple, bool]]] = defaultdict(list)
-        for rule in rules:
-            a, b = _side_key(rule, "a"), _side_key(rule, "b")
-            self.by_side[a].append((rule, b, True))
-            if a != b:
-                self.by_side[b].append((rule, a, False))
-
-    def best(self, x: dict[tuple, int], y: dict[tuple, int]) -> tuple[Interaction, bool] | None:
-        """The most specific rule between two sides; ties go to the more severe. Also: is x side a?"""
-        best_rank, best = None, None
-        for key, x_score in x.items():
-            for rule, other_key, x_is_a in self.by_side.get(key, ()):
-                y_score = y.get(other_key)
-                if y_score is None:
+def _matches(x: _Component, rx, y: _Component, ry, content: ReviewedContent) -> list[_Match]:
+    """The rules between two components at the given doses, with every refined rule dropped."""
+    x_keys, y_keys = x.keys(content, rx), y.keys(content, ry)
+    same_medicine = x.medication.id == y.medication.id
+    found: dict[int, _Match] = {}
+    for x_key in x_keys:
+        for rule, other, x_is_a in content.by_side.get(x_key, ()):
+            if other in y_keys and rule.id not in found:
+                match = _Match(rule, x_key, other, x_is_a)
+                # The same medicine twice: only a rule on a combination product itself applies.
+                if same_medicine and not _names_product(match, x, y):
                     continue
-                rank = (x_score + y_score, rule.severity_rank)
-                if best_rank is None or rank > best_rank:
-                    best_rank, best = rank, (rule, x_is_a)
-        return best
+                found[rule.id] = match
+    if len(found) < 2:
+        return list(found.values())
+    wider = {
+        id(m): (x.narrower_than(m.x_key, content, rx), y.narrower_than(m.y_key, content, ry)) for m in found.values()
+    }
+    return [
+        m
+        for m in found.values()
+        if not any(
+            o is not m
+            and (o.x_key, o.y_key) != (m.x_key, m.y_key)
+            and m.x_key in wider[id(o)][0]
+            # ... and the other side too
+            and m.y_key in wider[id(o)][1]
+            for o in found.values()
+        )
+    ]
 
 
-def _components(entry: ResolvedEntry) -> list[_Component]:
-    parts = list(entry.ingredients) or [entry.medication]
-    components = []
-    for medication in parts:
-        regimens = tuple(medication.regimens.all())
-        regimen = entry.regimen if entry.regimen is not None and entry.regimen.medication_id == medication.id else None
-        components.append(_Component(entry.index, medication, regimen, regimens, bool(entry.ingredients)))
-    return components
+def _names_product(match: _Match, x: _Component, y: _Component) -> bool:
+    products = {c.product.id for c in (x, y) if c.product is not None}
+    return any(key[0] == "m" and key[1] in products for key in (match.x_key, match.y_key))
 
 
-def _interaction_finding(x: _Component, y: _Component, rules: _RuleIndex, tree: _ClassTree) -> Finding | None:
-    """The finding between two ingredients, trying every regimen where the dose is unknown."""
-    outcomes = _outcomes(x, y, rules, tree, by_dose=not (x.from_combination or y.from_combination))
-    found = [(regimen, match) for regimen, match in outcomes if match is not None]
-    if not found and (x.from_combination or y.from_combination):
+def _top_severity(matches: Sequence[_Match]) -> int:
+    return max((m.rule.severity_rank for m in matches), default=0)
+
+
+def _regimen_options(component: _Component, by_dose: bool) -> list[Regimen | None]:
+    if component.regimen or not component.possible_regimens or not by_dose:
+        return [component.regimen]
+    return list(component.possible_regimens)
+
+
+def _pair_matches(x: _Component, y: _Component, content: ReviewedContent):
+    """The rules for two ingredients, at the most cautious dose where the dose is unknown."""
+    by_dose = not (x.from_combination or y.from_combination)
+    outcomes = _outcomes(x, y, content, by_dose=by_dose)
+    if not any(matches for _, matches in outcomes) and not by_dose:
         # No rule for the ingredient as such: fall back to the most cautious dose-specific answer.
-        outcomes = _outcomes(x, y, rules, tree, by_dose=True)
-        found = [(regimen, match) for regimen, match in outcomes if match is not None]
-    if not found:
-        return None
-    _regimen, (rule, x_is_a) = max(found, key=lambda item: item[1][0].severity_rank)
+        outcomes = _outcomes(x, y, content, by_dose=True)
+    chosen = max(outcomes, key=lambda item: _top_severity(item[1]))[1]
     variants: tuple[DoseVariant, ...] = ()
-    dose_matters = len({m[0].pk if m else None for _, m in outcomes}) > 1
-    if dose_matters and not (x.from_combination or y.from_combination):
+    if by_dose and len({frozenset(m.rule.id for m in matches) for _, matches in outcomes}) > 1:
         variants = tuple(
             DoseVariant(
                 regimen=regimen.slug,
                 regimen_label=regimen.patient_label,
-                severity=match[0].severity if match else "",
-                title=match[0].title if match else _("Not reviewed here"),
+                severity=_top(matches).rule.severity if matches else "",
+                title=_top(matches).rule.title if matches else _("Not reviewed here"),
             )
-            for regimen, match in outcomes
+            for regimen, matches in outcomes
             if regimen is not None
         )
-    a, b = (x, y) if x_is_a else (y, x)
+    return chosen, variants
+
+
+def _top(matches: Sequence[_Match]) -> _Match:
+    return max(matches, key=lambda m: m.rule.severity_rank)
+
+
+def _outcomes(x: _Component, y: _Component, content: ReviewedContent, *, by_dose: bool) -> list:
+    outcomes = []
+    for rx, ry in product(_regimen_options(x, by_dose), _regimen_options(y, by_dose)):
+        outcomes.append((rx or ry, _matches(x, rx, y, ry, content)))
+    return outcomes
+
+
+def display_name(medication: Medication) -> str:
+    """A medicine's name as it reads mid-sentence: generic names in lower case, brands as spelt."""
+    return mid_sentence(medication.name)
+
+
+def _capitalise_sentences(text: str) -> str:
+    parts = text.split(". ")
+    return ". ".join(part[:1].upper() + part[1:] for part in parts)
+
+
+def _side_slug(key: Key, component: _Component, content: ReviewedContent) -> str:
+    """The medicine an answer comes from: the product when a rule names the product or its own group."""
+    product = component.product
+    if product is None:
+        return component.medication.slug
+    if key[0] == "m":
+        return product.slug if key[1] == product.id else component.medication.slug
+    only_product = key not in content.keys(component.medication, None) and key in content.keys(product, None)
+    return product.slug if only_product else component.medication.slug
+
+
+def _side_name(key: Key, component: _Component) -> str:
+    if component.product is not None and key[0] == "m" and key[1] == component.product.id:
+        return display_name(component.product)
+    return display_name(component.medication)
+
+
+def rule_finding(
+    rule: Interaction,
+    *,
+    entries: tuple[int, int] = (0, 1),
+    ingredients: tuple[str, str] = ("", ""),
+    first_name: str,
+    second_name: str,
+    timing: Timing | None = None,
+    dose_variants: tuple[DoseVariant, ...] = (),
+    by_mechanism: bool = False,
+) -> Finding:
+    """What patients see for one rule: the one builder the checker and the admin preview share."""
+    names = {"first": first_name, "second": second_name}
+    if timing is None and (rule.timing or rule.washout_days is not None):
+        timing = Timing(days=rule.washout_days, stop_first=None, then_start=None, text=rule.timing)
+    if timing is not None:
+        timing = Timing(timing.days, timing.stop_first, timing.then_start, _fill(timing.text, names))
     return Finding(
         kind=FindingKind.INTERACTION,
-        entries=(x.entry, y.entry),
-        ingredients=(x.medication.slug, y.medication.slug),
+        entries=entries,
+        ingredients=ingredients,
         severity=rule.severity,
-        title=rule.title,
-        summary=rule.summary,
-        action=rule.action,
-        urgent_signs=tuple(rule.urgent_sign_list),
-        timing=_timing(rule, a, b),
+        title=_fill(rule.title, names),
+        summary=_fill(rule.summary, names),
+        action=_fill(rule.action, names),
+        urgent_signs=tuple(_fill(line, names) for line in rule.urgent_sign_list),
+        timing=timing,
         evidence=rule.evidence,
         mechanism=rule.mechanism,
         rule=rule,
-        dose_variants=variants,
+        dose_variants=dose_variants,
+        by_mechanism=by_mechanism,
     )
 
 
-def _outcomes(x: _Component, y: _Component, rules: _RuleIndex, tree: _ClassTree, *, by_dose: bool) -> list:
-    """The best rule for each dose the two ingredients could be at (one try when the dose is known)."""
+# Content is written with the US numbers; an operator elsewhere sets their own in settings.
+_DEFAULT_NUMBERS = {"EMERGENCY_NUMBER": "911", "CRISIS_LINE": "988", "POISON_CONTROL": "1-800-222-1222"}
 
-    def options(component: _Component) -> list[Regimen | None]:
-        if component.regimen or not component.possible_regimens or not by_dose:
-            return [component.regimen]
-        return list(component.possible_regimens)
 
-    outcomes = []
-    for x_regimen, y_regimen in product(options(x), options(y)):
-        match = rules.best(_side_matches(x.medication, x_regimen, tree), _side_matches(y.medication, y_regimen, tree))
-        outcomes.append((x_regimen or y_regimen, match))
-    return outcomes
+def local_numbers(text: str) -> str:
+    for setting, default in _DEFAULT_NUMBERS.items():
+        number = getattr(settings, setting, default)
+        if number != default and default in text:
+            text = re.sub(rf"(?<![\d-]){re.escape(default)}(?![\d-])", number, text)
+    return text
+
+
+def _fill(text: str, names: dict[str, str]) -> str:
+    text = local_numbers(text)
+    if "{" not in text:
+        return text
+    return _capitalise_sentences(fill_placeholders(text, **names))
+
+
+def _interaction_findings(x: _Component, y: _Component, content: ReviewedContent) -> list[Finding]:
+    matches, variants = _pair_matches(x, y, content)
+    findings = []
+    for match in sorted(matches, key=lambda m: (-m.rule.severity_rank, m.rule.slug)):
+        a_key, b_key = (match.x_key, match.y_key) if match.x_is_a else (match.y_key, match.x_key)
+        a, b = (x, y) if match.x_is_a else (y, x)
+        rule = match.rule
+        findings.append(
+            rule_finding(
+                rule,
+                entries=(x.entry, y.entry),
+                ingredients=(_side_slug(match.x_key, x, content), _side_slug(match.y_key, y, content)),
+                first_name=_side_name(a_key, a),
+                second_name=_side_name(b_key, b),
+                timing=_timing(rule, a, b),
+                dose_variants=variants if match is _top(matches) else (),
+                by_mechanism=_is_mechanism_rule(rule),
+            )
+        )
+    return findings
+
+
+def _is_mechanism_rule(rule: Interaction) -> bool:
+    sides = (rule.drug_class_a, rule.drug_class_b)
+    return all(side is not None and side.kind == "mechanism" for side in sides)
 
 
 def _timing(rule: Interaction, a: _Component, b: _Component) -> Timing | None:
@@ -353,16 +602,21 @@ def _duplicate_ingredient(x: _Component, y: _Component) -> Finding:
     )
 
 
-def _duplicate_class(x: _Component, y: _Component, tree: _ClassTree) -> Finding | None:
-    x_classes = _side_matches(x.medication, None, tree)
-    shared = [
-        (SPECIFICITY_CLASS - score, tree.classes[key[1]])
-        for key, score in _side_matches(y.medication, None, tree).items()
-        if key[0] == "c" and key in x_classes and tree.classes[key[1]].duplicate_severity
-    ]
+def _duplicate_class(x: _Component, y: _Component, content: ReviewedContent) -> Finding | None:
+    x_groups = {key[1] for key in content.keys(x.medication, None) if key[0] == "c"}
+    y_groups = {key[1] for key in content.keys(y.medication, None) if key[0] == "c"}
+    shared = [content.classes[g] for g in x_groups & y_groups if content.classes[g].duplicate_severity]
     if not shared:
         return None
-    drug_class = min(shared, key=lambda item: item[0])[1]
+
+    def closeness(drug_class: DrugClass) -> int:
+        return min(
+            content.ancestors[c.id].get(drug_class.id, 99)
+            for c in x.medication.classes.all()
+            if c.id in content.ancestors
+        )
+
+    drug_class = min(shared, key=lambda c: (closeness(c), c.slug))
     return Finding(
         kind=FindingKind.DUPLICATE_CLASS,
         entries=(x.entry, y.entry),
@@ -374,60 +628,175 @@ def _duplicate_class(x: _Component, y: _Component, tree: _ClassTree) -> Finding 
     )
 
 
-def _is_covered(medication: Medication, ingredients: Sequence[Medication]) -> bool:
+def _components(entry: ResolvedEntry) -> list[_Component]:
+    if not entry.ingredients:
+        parts, product_of = [entry.medication], None
+    else:
+        parts, product_of = list(entry.ingredients), entry.medication
+    components = []
+    for medication in parts:
+        regimens = tuple(medication.regimens.all())
+        regimen = entry.regimen if entry.regimen is not None and entry.regimen.medication_id == medication.id else None
+        components.append(_Component(entry.index, medication, regimen, regimens, product_of))
+    return components
+
+
+def _is_covered(medication: Medication, ingredients: Sequence[Medication], today: date) -> bool:
     if ingredients:
-        return all(i.interactions_reviewed for i in ingredients)
-    return medication.interactions_reviewed
+        return all(i.is_covered(today) for i in ingredients)
+    return medication.is_covered(today)
 
 
-def safety_messages() -> list[SafetyMessage]:
-    """What everyone taking naltrexone, at any dose, should know."""
-    numbers = {"emergency": settings.EMERGENCY_NUMBER, "crisis": settings.CRISIS_LINE}
+def _cached_pair(
+    first: list[_Component], second: list[_Component], content: ReviewedContent, today: date
+) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """The pair's findings from the per-version cache, placed at this list's positions."""
+    key = (_signature(first), _signature(second), today)
+    findings, unreviewed = content.pair(key, lambda: _check_pair(_at(first, 0), _at(second, 1), content, today))
+    entries = (first[0].entry, second[0].entry)
+    return [replace(f, entries=entries) for f in findings], unreviewed
+
+
+def _signature(components: list[_Component]) -> tuple:
+    return tuple(
+        (c.medication.id, c.regimen.id if c.regimen else None, c.product.id if c.product else None) for c in components
+    )
+
+
+def _at(components: list[_Component], entry: int) -> list[_Component]:
+    return [replace(c, entry=entry) for c in components]
+
+
+def _check_pair(
+    first: list[_Component], second: list[_Component], content: ReviewedContent, today: date
+) -> tuple[list[Finding], list[tuple[str, str]]]:
+    findings: list[Finding] = []
+    unreviewed: list[tuple[str, str]] = []
+    for x, y in product(first, second):
+        found = _interaction_findings(x, y, content)
+        if x.medication.id == y.medication.id:
+            # A rule on the product itself speaks for it (Suboxone's naloxone is not a second Narcan dose).
+            if not found:
+                found.append(_duplicate_ingredient(x, y))
+        else:
+            duplicate = _duplicate_class(x, y, content)
+            if duplicate is not None:
+                found.append(duplicate)
+        findings.extend(found)
+        if not found and not (x.medication.is_covered(today) and y.medication.is_covered(today)):
+            unreviewed.append((x.medication.slug, y.medication.slug))
+    # One rule reached through two ingredients of a combination product is one finding.
+    unique: dict[tuple, Finding] = {}
+    for finding in findings:
+        key = (finding.kind, finding.rule.pk if finding.rule is not None else finding.ingredients)
+        unique.setdefault(key, finding)
+    findings = list(unique.values())
+    if any(f.severity != Severity.NONE for f in findings):
+        # Never a reassuring answer beside a warning for the same pair.
+        findings = [f for f in findings if f.severity != Severity.NONE]
+    return findings, unreviewed
+
+
+def _possible_doses(component: _Component) -> list[Regimen | None]:
+    """Every dose an entry could be at when its dose is unknown; a combination product's is fixed."""
+    return _regimen_options(component, by_dose=not component.from_combination)
+
+
+def _entry_groups(components: list[_Component], content: ReviewedContent) -> set[int]:
+    """Every group an entry could belong to: at any of its possible doses where the dose is unknown."""
+    groups: set[int] = set()
+    for component in components:
+        for regimen in _possible_doses(component):
+            groups.update(key[1] for key in component.keys(content, regimen) if key[0] == "c")
+    return groups
+
+
+def _list_findings(
+    resolved: list[ResolvedEntry], parts: dict[int, list[_Component]], content: ReviewedContent
+) -> list[Finding]:
+    if not content.list_rules or len(resolved) < 2:
+        return []
+    groups = {entry.index: _entry_groups(parts[entry.index], content) for entry in resolved}
+    names = {entry.index: display_name(entry.medication) for entry in resolved}
+    slugs = {entry.index: entry.medication.slug for entry in resolved}
+    findings = []
+    for rule in content.list_rules:
+        members = _distinct([i for i, g in groups.items() if rule.drug_class_id in g], slugs)
+        if rule.with_class_id is not None:
+            anchors = _distinct([i for i, g in groups.items() if rule.with_class_id in g], slugs)
+            counted = [i for i in members if i not in anchors]
+            if not anchors or len(counted) < rule.min_count:
+                continue
+            involved = sorted({*anchors, *counted})
+        else:
+            if len(members) < rule.min_count:
+                continue
+            involved = sorted(members)
+        listed = {"medicines": _join_names([names[i] for i in involved])}
+        findings.append(
+            Finding(
+                kind=FindingKind.WHOLE_LIST,
+                entries=tuple(involved),
+                ingredients=tuple(slugs[i] for i in involved),
+                severity=rule.severity,
+                title=_fill(rule.title, listed),
+                summary=_fill(rule.summary, listed),
+                action=_fill(rule.action, listed),
+                urgent_signs=tuple(_fill(line, listed) for line in rule.urgent_sign_list),
+                evidence=rule.evidence,
+                mechanism=rule.mechanism,
+                rule=rule,
+                by_mechanism=True,
+            )
+        )
+    return findings
+
+
+def _distinct(indexes: list[int], slugs: dict[int, str]) -> list[int]:
+    """The same medicine twice on a list counts once toward a whole-list rule."""
+    seen: dict[str, int] = {}
+    for index in indexes:
+        seen.setdefault(slugs[index], index)
+    return sorted(seen.values())
+
+
+def _join_names(names: list[str]) -> str:
+    if len(names) <= 2:
+        return _(" and ").join(names)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def _standing_messages(
+    resolved: list[ResolvedEntry], parts: dict[int, list[_Component]], content: ReviewedContent
+) -> list[SafetyMessage]:
+    """Messages for what is on the list; an unknown dose gets every dose form's messages (cautious)."""
+    if not content.messages:
+        return []
+    applies: dict[int, tuple[StandingMessage, list[int]]] = {}
+    for entry in resolved:
+        keys: set[Key] = set()
+        for component in parts[entry.index]:
+            for regimen in _possible_doses(component):
+                keys |= component.keys(content, regimen)
+        keys |= content.keys(entry.medication, entry.regimen)
+        for key in keys:
+            for message in content.messages.get(key, ()):
+                applies.setdefault(message.id, (message, []))[1].append(entry.index)
+    ordered = sorted(applies.values(), key=lambda item: (item[0].position, item[0].slug))
     return [
-        SafetyMessage(
-            "overdose-after-stopping",
-            _("Higher overdose risk after a missed or stopped dose"),
-            _(
-                "Naltrexone lowers your tolerance to opioids. If you stop it, miss doses, or come to the end "
-                "of a shot, a dose of opioids you used to take can now kill you. Keep naloxone (Narcan) with "
-                "you. If someone will not wake up or is not breathing well, give naloxone and call %(emergency)s."
-            )
-            % numbers,
-        ),
-        SafetyMessage(
-            "do-not-override",
-            _("Never try to push through the block"),
-            _(
-                "Taking large amounts of opioids to get past naltrexone can cause coma or death. Tell every "
-                "provider, dentist and emergency team that you take naltrexone."
-            ),
-        ),
-        SafetyMessage(
-            "mood",
-            _("Tell your provider about low mood"),
-            _(
-                "Tell your provider if you feel down, hopeless or stop enjoying things. If you have thoughts "
-                "of suicide, call or text %(crisis)s (Suicide & Crisis Lifeline) now."
-            )
-            % numbers,
-        ),
-        SafetyMessage(
-            "liver",
-            _("Liver warning signs"),
-            _(
-                "Get care right away for pain in the upper right of your belly, dark urine, pale stools, "
-                "yellow skin or eyes, or unusual tiredness."
-            ),
-        ),
+        SafetyMessage(m.slug, m.title, local_numbers(m.text), local_numbers(m.more), tuple(sorted(set(entries))))
+        for m, entries in ordered
     ]
 
 
 # --- the check ----------------------------------------------------------------------------------
 
 
-def check(entries: Sequence[CheckEntry]) -> CheckResult:
-    """Findings for every pair of entries, most severe first, plus the standing safety messages."""
-    medications = _load_medications(e.slug for e in entries)
+def check(entries: Sequence[CheckEntry], *, today: date | None = None) -> CheckResult:
+    """Findings for every pair and for the whole list, most severe first, plus the standing messages."""
+    today = today or date.today()
+    content = reviewed_content()
+    medications = content.medications(e.slug for e in entries)
     resolved: list[ResolvedEntry] = []
     unknown: list[int] = []
     for index, entry in enumerate(entries):
@@ -437,44 +806,29 @@ def check(entries: Sequence[CheckEntry]) -> CheckResult:
             continue
         ingredients = tuple(medication.ingredients.all())
         regimen = _find_regimen(entry.regimen, medication, ingredients)
-        resolved.append(ResolvedEntry(index, medication, regimen, _is_covered(medication, ingredients), ingredients))
+        resolved.append(
+            ResolvedEntry(index, medication, regimen, _is_covered(medication, ingredients, today), ingredients)
+        )
 
     result = CheckResult(entries=resolved, unknown=unknown)
-    if len(resolved) >= 2:
-        tree, rules = _reviewed_content()
-        parts = {entry.index: _components(entry) for entry in resolved}
-        for first, second in combinations(resolved, 2):
-            pair_findings, unreviewed = _check_pair(parts[first.index], parts[second.index], rules, tree)
-            result.findings.extend(pair_findings)
-            if pair_findings:
-                status = PairStatus.FINDING
-            elif unreviewed:
-                status = PairStatus.NOT_REVIEWED
-            else:
-                status = PairStatus.NO_KNOWN_INTERACTION
-            result.pairs.append(PairResult((first.index, second.index), status, tuple(unreviewed)))
-    result.findings.sort(key=lambda f: (-f.severity_rank, f.entries, f.kind))
-    if any(NALTREXONE_SLUG in {m.slug for m in (e.ingredients or (e.medication,))} for e in resolved):
-        result.safety_messages = safety_messages()
+    if not resolved:
+        return result
+    parts = {entry.index: _components(entry) for entry in resolved}
+    for first, second in combinations(resolved, 2):
+        pair_findings, unreviewed = _cached_pair(parts[first.index], parts[second.index], content, today)
+        result.findings.extend(pair_findings)
+        if pair_findings:
+            status = PairStatus.FINDING
+        elif unreviewed:
+            status = PairStatus.NOT_REVIEWED
+        else:
+            status = PairStatus.NO_KNOWN_INTERACTION
+        verdict = max((f.severity for f in pair_findings), key=lambda s: SEVERITY_RANK[s], default=None)
+        result.pairs.append(PairResult((first.index, second.index), status, tuple(unreviewed), verdict))
+    result.findings.extend(_list_findings(resolved, parts, content))
+    result.findings.sort(key=lambda f: (-f.severity_rank, f.kind == FindingKind.WHOLE_LIST, f.entries, f.kind))
+    result.safety_messages = _standing_messages(resolved, parts, content)
     return result
-
-
-_memo: tuple[str, tuple[_ClassTree, _RuleIndex]] | None = None
-
-
-def _reviewed_content() -> tuple[_ClassTree, _RuleIndex]:
-    """The class tree and the published rules for the current content version.
-
-    Kept in this process (no unpickling per check) and in the shared cache (no rebuild per process).
-    """
-    global _memo
-    version = content_version.current()
-    if _memo is None or _memo[0] != version:
-        _memo = (
-            version,
-            content_version.cached("checker", version, lambda: (_ClassTree(), _RuleIndex(_load_rules()))),
-        )
-    return _memo[1]
 
 
 def _find_regimen(slug: str | None, medication: Medication, ingredients: Sequence[Medication]) -> Regimen | None:
@@ -485,22 +839,3 @@ def _find_regimen(slug: str | None, medication: Medication, ingredients: Sequenc
             if regimen.slug == slug:
                 return regimen
     return None
-
-
-def _check_pair(
-    first: list[_Component], second: list[_Component], rules: _RuleIndex, tree: _ClassTree
-) -> tuple[list[Finding], list[tuple[str, str]]]:
-    findings: list[Finding] = []
-    unreviewed: list[tuple[str, str]] = []
-    for x, y in product(first, second):
-        if x.medication.id == y.medication.id:
-            findings.append(_duplicate_ingredient(x, y))
-            continue
-        finding = _interaction_finding(x, y, rules, tree)
-        if finding is None:
-            finding = _duplicate_class(x, y, tree)
-        if finding is not None:
-            findings.append(finding)
-        elif not (x.medication.interactions_reviewed and y.medication.interactions_reviewed):
-            unreviewed.append((x.medication.slug, y.medication.slug))
-    return findings, unreviewed

@@ -8,8 +8,10 @@ written in the same transaction as the content: a rolled-back edit rolls the tok
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.core.cache import cache, caches
@@ -23,12 +25,31 @@ def current() -> str:
     return caches[VERSION_CACHE].get(VERSION_KEY) or "initial"
 
 
+_deferred = threading.local()
+
+
 def bump(**kwargs) -> None:
     """Content changed: a new random token, so every cache keyed on the old one is unused from now on.
 
     Random rather than counted, so two processes bumping at once can never end up on the same value.
     """
+    if getattr(_deferred, "depth", 0):
+        _deferred.pending = True
+        return
     caches[VERSION_CACHE].set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+@contextmanager
+def one_bump() -> Iterator[None]:
+    """A bulk load changes the version once at the end, not once per row."""
+    _deferred.depth = getattr(_deferred, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _deferred.depth -= 1
+        if _deferred.depth == 0 and getattr(_deferred, "pending", False):
+            _deferred.pending = False
+            bump()
 
 
 def cached(name: str, version: str, build: Callable[[], T], timeout: int = 3600) -> T:

@@ -650,8 +650,7 @@ def _interaction_problems(values: dict[str, Any], catalog: _Catalog, new: set[st
         same_medication = values.get("medication_a") and values.get("medication_a") == values.get("medication_b")
         if same_medication and not (values.get("regimen_a") or values.get("regimen_b")):
             problems.append("a medication cannot interact with itself")
-        if values.get("drug_class_a") and values.get("drug_class_a") == values.get("drug_class_b"):
-            problems.append("a drug class cannot interact with itself")
+        # A group with itself is allowed: "two medicines that raise serotonin" is one rule.
     problems += [
         f"references: no reference '{key}'" for key in values.get("references", []) if key not in catalog.references
     ]

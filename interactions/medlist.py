@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from interactions.models import Medication, Regimen
 
 PAYLOAD_VERSION = 1
+LABEL_MAX_LENGTH = 60
 
 
 def is_slug(text: str) -> bool:
@@ -42,6 +44,8 @@ def _fernet() -> Fernet:
 class MedEntry:
     slug: str
     regimen: str | None = None
+    # The brand the person added it by ("Vivitrol"), shown beside the generic name; empty otherwise.
+    label: str = ""
 
 
 @dataclass
@@ -56,13 +60,13 @@ class MedList:
     def slugs(self) -> list[str]:
         return [e.slug for e in self.entries]
 
-    def add(self, slug: str, regimen: str | None = None) -> str:
+    def add(self, slug: str, regimen: str | None = None, label: str = "") -> str:
         """Add a medication; returns 'added', 'duplicate' or 'full'. A duplicate add changes nothing."""
         if slug in self.slugs():
             return "duplicate"
         if self.is_full:
             return "full"
-        self.entries.append(MedEntry(slug, regimen))
+        self.entries.append(MedEntry(slug, regimen, label[:LABEL_MAX_LENGTH]))
         return "added"
 
     def remove(self, slug: str) -> bool:
@@ -70,10 +74,12 @@ class MedList:
         self.entries = [e for e in self.entries if e.slug != slug]
         return len(self.entries) < before
 
-    def set_regimen(self, slug: str, regimen: str | None) -> bool:
+    def set_regimen(self, slug: str, regimen: str | None, keep_label: Callable[[str], bool] = bool) -> bool:
+        """Change an entry's dose; its brand label stays only if `keep_label(label)` says it still fits."""
         for position, entry in enumerate(self.entries):
             if entry.slug == slug:
-                self.entries[position] = MedEntry(slug, regimen)
+                label = entry.label if entry.label and keep_label(entry.label) else ""
+                self.entries[position] = MedEntry(slug, regimen, label)
                 return True
         return False
 
@@ -81,7 +87,7 @@ class MedList:
 def encode(medlist: MedList) -> str:
     payload = {
         "v": PAYLOAD_VERSION,
-        "e": [[e.slug, e.regimen or ""] for e in medlist.entries],
+        "e": [[e.slug, e.regimen or "", e.label] for e in medlist.entries],
         "n": medlist.notice,
     }
     return _fernet().encrypt(json.dumps(payload, separators=(",", ":")).encode()).decode()
@@ -102,14 +108,16 @@ def _parse(raw: str) -> tuple[list[MedEntry], str]:
         and isinstance(entries, list)
         and len(entries) <= settings.MEDLIST_MAX_ENTRIES
         and all(
-            isinstance(e, list) and len(e) == 2 and all(isinstance(part, str) and len(part) <= 200 for part in e)
+            isinstance(e, list)
+            and len(e) in (2, 3)  # lists saved before brand labels have two parts
+            and all(isinstance(part, str) and len(part) <= 200 for part in e)
             for e in entries
         )
     )
     if not valid_shape:
         raise ValueError(_("Your saved list was from an older version of this site, so we started a new one."))
     notice = data.get("n") if isinstance(data.get("n"), str) else ""
-    return [MedEntry(slug, regimen or None) for slug, regimen in entries], notice
+    return [MedEntry(e[0], e[1] or None, e[2] if len(e) == 3 else "") for e in entries], notice
 
 
 def load(request: HttpRequest) -> MedList:
@@ -141,7 +149,7 @@ def _drop_unknown(entries: list[MedEntry], notice: str) -> MedList:
             continue
         seen.add(entry.slug)
         regimen = entry.regimen if (entry.slug, entry.regimen) in regimens else None
-        kept.append(MedEntry(entry.slug, regimen))
+        kept.append(MedEntry(entry.slug, regimen, entry.label))
     if len(kept) < len(entries):
         notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
     return MedList(entries=kept, notice=notice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -13,6 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from interactions import content_version
+
 
 def normalize_name(text: str) -> str:
     """Fold a medication name for matching: NFKC, casefold, accents off, spacing squeezed."""
@@ -21,6 +24,13 @@ def normalize_name(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.replace("’", "'").replace("‘", "'")
     return " ".join(text.split())
+
+
+def mid_sentence(name: str) -> str:
+    """A name as it reads mid-sentence: generic names in lower case ("sertraline"), brands as spelt."""
+    if name[:1].isupper() and name[1:] == name[1:].lower():
+        return name[:1].lower() + name[1:]
+    return name
 
 
 class Severity(models.TextChoices):
@@ -40,15 +50,59 @@ SEVERITY_RANK = {
 }
 
 
-class SlugManager(models.Manager):
+class ContentQuerySet(models.QuerySet):
+    """Bulk writes send no signals, so they move the content version themselves: no process may keep
+    answering from content that `update()` or `bulk_create()` changed underneath it."""
+
+    def update(self, **kwargs) -> int:
+        changed = super().update(**kwargs)
+        content_version.bump()
+        return changed
+
+    def bulk_create(self, *args, **kwargs) -> list:
+        created = super().bulk_create(*args, **kwargs)
+        content_version.bump()
+        return created
+
+    def bulk_update(self, *args, **kwargs) -> int:
+        changed = super().bulk_update(*args, **kwargs)
+        content_version.bump()
+        return changed
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        deleted = super().delete()
+        content_version.bump()
+        return deleted
+
+
+class SlugManager(models.Manager.from_queryset(ContentQuerySet)):
     def get_by_natural_key(self, slug: str):
         return self.get(slug=slug)
 
 
+class GroupKind(models.TextChoices):
+    CLASS = "class", _("Medicine class")
+    MECHANISM = "mechanism", _("Mechanism (how it acts)")
+
+
 class DrugClass(models.Model):
+    """A group of medicines: a therapeutic class (SSRIs) or a mechanism ("strong CYP3A4 inhibitor").
+
+    A medicine's groups are its mechanism profile: one rule between two groups covers every pair of
+    medicines that belong to them.
+    """
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=GroupKind.choices, default=GroupKind.CLASS)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    also_in = models.ManyToManyField(
+        "self",
+        blank=True,
+        symmetrical=False,
+        related_name="implied_by",
+        help_text=_("Groups every member of this one also belongs to (every SSRI raises serotonin)."),
+    )
     description = models.TextField(blank=True, help_text=_("Plain language, grade 8 or below."))
     duplicate_severity = models.CharField(
         max_length=20,
@@ -65,9 +119,11 @@ class DrugClass(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "drug classes"
+        verbose_name = "group (class or mechanism)"
+        verbose_name_plural = "groups (classes and mechanisms)"
         constraints = [
             models.CheckConstraint(condition=~Q(parent=models.F("id")), name="drugclass_not_own_parent"),
+            models.CheckConstraint(condition=Q(kind__in=GroupKind.values), name="drugclass_kind_valid"),
         ]
 
     def __str__(self) -> str:
@@ -83,6 +139,21 @@ class MedicationKind(models.TextChoices):
     HERBAL = "herbal", _("Herbal or supplement")
     SUBSTANCE = "substance", _("Alcohol or recreational substance")
     UNCLASSIFIED = "unclassified", _("Not classified yet")
+
+
+class MedicationQuerySet(ContentQuerySet):
+    def not_covered(self, today: date | None = None) -> MedicationQuerySet:
+        """Not signed off as covered, or signed off longer ago than the review interval."""
+        lapsed_before = (today or date.today()) - timedelta(days=settings.REVIEW_INTERVAL_DAYS)
+        return self.filter(
+            Q(interactions_reviewed=False)
+            | Q(coverage_signed_on__isnull=True)
+            | Q(coverage_signed_on__lt=lapsed_before)
+        )
+
+
+class MedicationManager(SlugManager.from_queryset(MedicationQuerySet)):
+    pass
 
 
 class Medication(models.Model):
@@ -105,14 +176,30 @@ class Medication(models.Model):
         help_text=_("Part of the hand-checked catalog (ranked first in search)."),
     )
     interactions_reviewed = models.BooleanField(
+        "covered",
         default=False,
         help_text=_(
-            "A reviewer has checked this medicine against everything else in the reviewed set. "
-            "Only then can the checker say 'no known interaction'."
+            "A reviewer has checked this medicine's label (contraindications, warnings, drug interactions) "
+            "against everything else in the reviewed set. Only then can the checker say 'reviewed: no "
+            "interaction expected'. Needs the sign-off below; it lapses after the review interval."
         ),
     )
+    coverage_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    coverage_signer = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text=_("Who signed the coverage review, as shown (a staff name, or 'MedWise content')."),
+    )
+    coverage_signed_on = models.DateField(null=True, blank=True)
+    coverage_label = models.CharField(max_length=300, blank=True, help_text=_("Which label was checked."))
+    coverage_label_revised = models.CharField(max_length=40, blank=True, help_text=_("The label's revision date."))
+    coverage_setid = models.CharField(max_length=60, blank=True, help_text=_("DailyMed set id, where known."))
+    coverage_notes = models.TextField(blank=True)
+    coverage_references = models.ManyToManyField("Reference", blank=True, related_name="covered_medications")
 
-    objects = SlugManager()
+    objects = MedicationManager()
     history = HistoricalRecords(m2m_fields=[classes])
 
     class Meta:
@@ -127,8 +214,31 @@ class Medication(models.Model):
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 
+    def coverage_expires_on(self) -> date | None:
+        if self.coverage_signed_on is None:
+            return None
+        return self.coverage_signed_on + timedelta(days=settings.REVIEW_INTERVAL_DAYS)
 
-class MedicationNameManager(models.Manager):
+    def is_covered(self, today: date | None = None) -> bool:
+        """Signed off as covered, and the sign-off has not lapsed."""
+        expires = self.coverage_expires_on()
+        return bool(self.interactions_reviewed and expires and expires >= (today or date.today()))
+
+    def coverage_problems(self, today: date | None = None) -> list[str]:
+        """Why this medicine is not covered (empty when it is): shown to staff."""
+        problems = []
+        if not self.interactions_reviewed:
+            problems.append(_("Its label has not been signed off against the reviewed set."))
+        elif not self.coverage_signed_on:
+            problems.append(_("The sign-off has no date."))
+        elif not self.is_covered(today):
+            problems.append(_("The sign-off has lapsed: it needs a new review."))
+        if not self.coverage_label:
+            problems.append(_("No label is recorded."))
+        return problems
+
+
+class MedicationNameManager(models.Manager.from_queryset(ContentQuerySet)):
     def get_by_natural_key(self, normalized: str, medication_slug: str):
         return self.get(normalized=normalized, medication__slug=medication_slug)
 
@@ -138,6 +248,9 @@ class MedicationName(models.Model):
     name = models.CharField(max_length=200)
     normalized = models.CharField(max_length=200, db_index=True, editable=False)
     is_brand = models.BooleanField(default=False)
+    is_misspelling = models.BooleanField(
+        default=False, help_text=_("A spelling people type by mistake: matched by search, never shown as a name.")
+    )
 
     objects = MedicationNameManager()
     history = HistoricalRecords()
@@ -185,9 +298,15 @@ class Regimen(models.Model):
         help_text=_("Brand names that always mean this form (Vivitrol means the injection)."),
     )
     position = models.PositiveSmallIntegerField(default=0)
+    classes = models.ManyToManyField(
+        DrugClass,
+        blank=True,
+        related_name="regimens",
+        help_text=_("Groups the medicine belongs to only at this dose (methadone over 100 mg: QT risk)."),
+    )
 
     objects = SlugManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[classes])
 
     class Meta:
         ordering = ["medication__name", "position", "min_mg"]
@@ -214,7 +333,7 @@ class Reference(models.Model):
     doi = models.CharField(max_length=200, blank=True)
     pubmed_id = models.CharField(max_length=20, blank=True)
 
-    class ReferenceManager(models.Manager):
+    class ReferenceManager(models.Manager.from_queryset(ContentQuerySet)):
         def get_by_natural_key(self, key: str):
             return self.get(key=key)
 
@@ -261,7 +380,7 @@ class StopSide(models.TextChoices):
     EITHER = "either", _("Either order")
 
 
-class InteractionQuerySet(models.QuerySet):
+class InteractionQuerySet(ContentQuerySet):
     def published(self) -> InteractionQuerySet:
         return self.filter(status=Status.PUBLISHED)
 
@@ -332,12 +451,7 @@ class Interaction(models.Model):
                 | ~Q(regimen_a__isnull=True, regimen_b__isnull=True),
                 name="interaction_not_medication_with_itself",
             ),
-            models.CheckConstraint(
-                condition=Q(drug_class_a__isnull=True)
-                | Q(drug_class_b__isnull=True)
-                | ~Q(drug_class_a=models.F("drug_class_b")),
-                name="interaction_not_class_with_itself",
-            ),
+            # A group with itself is allowed: "two medicines that raise serotonin" is one rule.
             models.CheckConstraint(
                 condition=Q(regimen_a__isnull=True) | Q(medication_a__isnull=False),
                 name="interaction_regimen_a_needs_medication",
@@ -386,3 +500,144 @@ def _derive_normalized_name(sender, instance: MedicationName, **kwargs) -> None:
 @receiver(pre_save, sender=Interaction)
 def _derive_pair_key(sender, instance: Interaction, **kwargs) -> None:
     instance.pair_key = instance.compute_pair_key()
+
+
+def _split_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class Reviewed(models.Model):
+    """The review workflow's fields, for content added after the first release (rules predate it)."""
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_on = models.DateField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    next_review_due = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ListRuleQuerySet(ContentQuerySet):
+    def published(self) -> ListRuleQuerySet:
+        return self.filter(status=Status.PUBLISHED)
+
+    def get_by_natural_key(self, slug: str):
+        return self.get(slug=slug)
+
+
+class ListRule(Reviewed):
+    """A whole-list finding: harm that comes from the sum (three sedating medicines), not from one pair."""
+
+    slug = models.SlugField(max_length=160, unique=True)
+    drug_class = models.ForeignKey(
+        DrugClass,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="group",
+        help_text=_("The group whose members are counted."),
+    )
+    min_count = models.PositiveSmallIntegerField(
+        default=3, help_text=_("How many entries on the list must belong to the group.")
+    )
+    with_class = models.ForeignKey(
+        DrugClass,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="together with group",
+        help_text=_("Optional: fires only when another entry belongs to this group too (an MAO inhibitor)."),
+    )
+    severity = models.CharField(max_length=20, choices=Severity.choices)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(help_text=_("Write {medicines} where the names go."))
+    action = models.TextField()
+    urgent_signs = models.TextField(blank=True, help_text=_("One warning sign per line."))
+    mechanism = models.TextField(blank=True)
+    evidence = models.CharField(max_length=20, choices=Evidence.choices, default=Evidence.ESTABLISHED)
+    references = models.ManyToManyField(Reference, blank=True, related_name="list_rules")
+
+    objects = ListRuleQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[references])
+
+    class Meta(Reviewed.Meta):
+        ordering = ["title"]
+        verbose_name = "whole-list rule"
+        constraints = [
+            models.CheckConstraint(condition=Q(min_count__gte=1), name="listrule_min_count_positive"),
+            models.CheckConstraint(condition=Q(severity__in=Severity.values), name="listrule_severity_valid"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="listrule_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    @property
+    def urgent_sign_list(self) -> list[str]:
+        return _split_lines(self.urgent_signs)
+
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITY_RANK[self.severity]
+
+
+class StandingMessageQuerySet(ContentQuerySet):
+    def published(self) -> StandingMessageQuerySet:
+        return self.filter(status=Status.PUBLISHED)
+
+    def get_by_natural_key(self, slug: str):
+        return self.get(slug=slug)
+
+
+class StandingMessage(Reviewed):
+    """What everyone taking a medicine (a dose form, a class, a mechanism) should know, pair or no pair."""
+
+    slug = models.SlugField(max_length=160, unique=True)
+    medication = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    regimen = models.ForeignKey(Regimen, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    drug_class = models.ForeignKey(
+        DrugClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="group"
+    )
+    title = models.CharField(max_length=200)
+    text = models.TextField(help_text=_("One or two short sentences, shown first."))
+    more = models.TextField(blank=True, help_text=_("The detail, behind a 'more' disclosure."))
+    position = models.PositiveSmallIntegerField(default=100)
+    references = models.ManyToManyField(Reference, blank=True, related_name="standing_messages")
+
+    objects = StandingMessageQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[references])
+
+    class Meta(Reviewed.Meta):
+        ordering = ["position", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(medication__isnull=False, drug_class__isnull=True)
+                    | Q(medication__isnull=True, regimen__isnull=True, drug_class__isnull=False)
+                ),
+                name="standingmessage_one_target",
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="standingmessage_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    def target_key(self) -> tuple:
+        """The checker's side key this message is attached to."""
+        if self.drug_class_id is not None:
+            return ("c", self.drug_class_id)
+        return ("m", self.medication_id, self.regimen_id)

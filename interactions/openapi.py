@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-SEVERITIES = ["contraindicated", "major", "moderate", "minor", "none"]
+from django.conf import settings
+
+from interactions.checker import FindingKind, PairStatus
+from interactions.models import Severity
+
+SEVERITIES = list(Severity.values)
+FINDING_KINDS = [
+    FindingKind.INTERACTION,
+    FindingKind.DUPLICATE_INGREDIENT,
+    FindingKind.DUPLICATE_CLASS,
+    FindingKind.WHOLE_LIST,
+]
+PAIR_STATUSES = [PairStatus.FINDING, PairStatus.NO_KNOWN_INTERACTION, PairStatus.NOT_REVIEWED]
 
 ERROR = {
     "type": "object",
@@ -54,9 +66,23 @@ FINDING = {
     ],
     "additionalProperties": False,
     "properties": {
-        "kind": {"enum": ["interaction", "duplicate-ingredient", "duplicate-class"]},
-        "entries": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
-        "ingredients": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+        "kind": {
+            "enum": FINDING_KINDS,
+            "description": "A pair finding, or 'whole-list': harm from the sum of several entries "
+            "(three sedating medicines), naming every entry involved.",
+        },
+        "entries": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 0},
+            "minItems": 2,
+            "description": "Indexes into the request's list: two for a pair, any number for a whole-list finding.",
+        },
+        "ingredients": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+        "by_mechanism": {
+            "type": "boolean",
+            "description": "True when the answer comes from how the medicines act (a mechanism rule), "
+            "not from a rule naming them.",
+        },
         "severity": {"enum": SEVERITIES},
         "title": {"type": "string"},
         "summary": {"type": "string"},
@@ -161,7 +187,16 @@ CHECK_RESULT = {
                 "additionalProperties": False,
                 "properties": {
                     "entries": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
-                    "status": {"enum": ["finding", "no-known-interaction", "not-reviewed"]},
+                    "status": {
+                        "enum": PAIR_STATUSES,
+                        "description": "'no-known-interaction': both medicines are covered (their labels were "
+                        "checked against the whole reviewed set) and no rule applies: reviewed, no interaction "
+                        "expected. 'not-reviewed': our content does not cover the pair; ask your pharmacist.",
+                    },
+                    "severity": {
+                        "oneOf": [{"enum": SEVERITIES}, {"type": "null"}],
+                        "description": "The pair's verdict: the most severe of its findings (null: none).",
+                    },
                     "not_reviewed": {
                         "type": "array",
                         "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
@@ -175,10 +210,24 @@ CHECK_RESULT = {
                 "type": "object",
                 "required": ["key", "title", "text"],
                 "additionalProperties": False,
-                "properties": {"key": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"}},
+                "properties": {
+                    "key": {"type": "string"},
+                    "title": {"type": "string"},
+                    "text": {"type": "string"},
+                    "more": {"type": "string"},
+                    "entries": {"type": "array", "items": {"type": "integer"}},
+                },
             },
         },
     },
+}
+
+
+MED_LIST = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": settings.MEDLIST_MAX_ENTRIES,
+    "items": {"type": "string", "minLength": 1, "maxLength": settings.SEARCH_MAX_QUERY_LENGTH},
 }
 
 
@@ -193,6 +242,12 @@ def document() -> dict:
     }
     too_many = {**_json("#/components/schemas/Error", "Too many requests from this client."), "headers": retry_after}
     unavailable = {**_json("#/components/schemas/Error", "The service is briefly unavailable."), "headers": retry_after}
+    check_responses = {
+        "200": _json("#/components/schemas/CheckResult", "Findings, most severe first."),
+        "400": bad,
+        "429": too_many,
+        "503": unavailable,
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -238,21 +293,29 @@ def document() -> dict:
                             "required": True,
                             "style": "form",
                             "explode": True,
-                            "schema": {
-                                "type": "array",
-                                "minItems": 1,
-                                "maxItems": 30,
-                                "items": {"type": "string", "minLength": 1, "maxLength": 100},
-                            },
+                            "schema": MED_LIST,
                         }
                     ],
-                    "responses": {
-                        "200": _json("#/components/schemas/CheckResult", "Findings, most severe first."),
-                        "400": bad,
-                        "429": too_many,
-                        "503": unavailable,
+                    "responses": check_responses,
+                },
+                "post": {
+                    "operationId": "checkMedicationsPost",
+                    "summary": "The same check with the list in a JSON body, so it stays out of URLs and logs.",
+                    "description": "Answers exactly as the GET does. Uses no cookies, so it needs no CSRF token.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["med"],
+                                    "properties": {"med": MED_LIST},
+                                }
+                            }
+                        },
                     },
-                }
+                    "responses": check_responses,
+                },
             },
         },
         "components": {

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from interactions.checker import CheckEntry, CheckResult, Finding, PairStatus, check
+from interactions.checker import CheckEntry, CheckResult, Finding, FindingKind, PairStatus, check
 from interactions.medlist import MedList
-from interactions.models import Severity
+from interactions.models import Severity, mid_sentence
 
 SEVERITY_ICONS = {
     Severity.CONTRAINDICATED: "✖",
@@ -31,6 +31,7 @@ class RegimenOption:
 class EntryView:
     slug: str
     name: str
+    generic_name: str
     regimen_label: str
     regimen_options: tuple[RegimenOption, ...]
     covered: bool
@@ -42,6 +43,10 @@ class FindingView:
     pair_label: str
     icon: str
     dom_id: str
+    # Where the answer comes from when it is an ingredient ("Norco contains hydrocodone").
+    via: str = ""
+    # The pair's lesser answers, folded inside its verdict.
+    also: tuple[FindingView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,17 +62,10 @@ class Report:
 
 def build_report(medlist: MedList) -> Report:
     result = check([CheckEntry(e.slug, e.regimen) for e in medlist.entries])
-    names = {e.index: _entry_name(e) for e in result.entries}
-    entries = [_entry_view(e) for e in result.entries]
-    findings = [
-        FindingView(
-            finding=f,
-            pair_label=_pair_label(names, f.entries),
-            icon=SEVERITY_ICONS[f.severity],
-            dom_id=f"finding-{position}",
-        )
-        for position, f in enumerate(result.findings, start=1)
-    ]
+    labels = {index: e.label for index, e in enumerate(medlist.entries)}
+    names = {e.index: _entry_name(e, labels.get(e.index, "")) for e in result.entries}
+    entries = [_entry_view(e, _list_name(e, labels.get(e.index, ""))) for e in result.entries]
+    findings = verdict_views(result, names)
     not_reviewed = [_pair_label(names, p.entries) for p in result.pairs if p.unreviewed]
     no_known = [_pair_label(names, p.entries) for p in result.pairs if p.status == PairStatus.NO_KNOWN_INTERACTION]
     return Report(
@@ -81,20 +79,89 @@ def build_report(medlist: MedList) -> Report:
     )
 
 
-def _entry_name(entry) -> str:
-    if entry.regimen is not None:
-        return f"{entry.medication.name} ({entry.regimen.name.lower()})"
+def verdict_views(result: CheckResult, names: dict[int, str]) -> list[FindingView]:
+    """One card per pair of entries (its most severe answer, the rest folded inside), plus one per
+    whole-list finding; most severe first."""
+    by_pair: dict[tuple[int, ...], list[Finding]] = {}
+    for finding in result.findings:
+        key = finding.entries if finding.kind != FindingKind.WHOLE_LIST else ("list", *finding.entries)
+        by_pair.setdefault(key, []).append(finding)
+    medications = {e.index: e.medication for e in result.entries}
+    views = []
+    for position, group in enumerate(by_pair.values(), start=1):
+        top, *rest = group
+        dom_id = f"finding-{position}"
+        views.append(
+            _finding_view(
+                top,
+                names,
+                medications,
+                dom_id,
+                also=tuple(
+                    _finding_view(f, names, medications, f"{dom_id}-also-{n}") for n, f in enumerate(rest, start=1)
+                ),
+            )
+        )
+    return views
+
+
+def _finding_view(finding: Finding, names, medications, dom_id: str, also: tuple = ()) -> FindingView:
+    if finding.kind == FindingKind.WHOLE_LIST:
+        label = _list_label([names[i] for i in finding.entries])
+        via = ""
+    else:
+        label = _pair_label(names, finding.entries)
+        via = _via(finding, medications)
+    return FindingView(finding, label, SEVERITY_ICONS[finding.severity], dom_id, via, also)
+
+
+def _via(finding: Finding, medications) -> str:
+    """Say which ingredient an answer comes from when a combination product is involved."""
+    parts = []
+    for index, ingredient in zip(finding.entries, finding.ingredients, strict=True):
+        medication = medications[index]
+        if medication.slug != ingredient:
+            ingredient_name = next((i.name for i in medication.ingredients.all() if i.slug == ingredient), ingredient)
+            parts.append(
+                _("%(product)s contains %(ingredient)s")
+                % {"product": medication.name, "ingredient": mid_sentence(ingredient_name)}
+            )
+    return "; ".join(parts)
+
+
+def _list_label(names: list[str]) -> str:
+    if len(names) == 2:
+        return _("%(first)s with %(second)s") % {"first": names[0], "second": names[1]}
+    return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def _entry_name(entry, label: str = "") -> str:
+    """'Vivitrol (naltrexone, monthly injection)' when added by brand; 'Naltrexone (low-dose)' otherwise."""
+    regimen = entry.regimen.name.lower() if entry.regimen is not None else ""
+    if label and label.casefold() != entry.medication.name.casefold():
+        generic = mid_sentence(entry.medication.name)
+        return f"{label} ({generic}, {regimen})" if regimen else f"{label} ({generic})"
+    if regimen:
+        return f"{entry.medication.name} ({regimen})"
     return entry.medication.name
 
 
-def _entry_view(entry) -> EntryView:
+def _list_name(entry, label: str) -> str:
+    """The name on the list itself (its dose is shown by the dose picker beside it)."""
+    if label and label.casefold() != entry.medication.name.casefold():
+        return f"{label} ({mid_sentence(entry.medication.name)})"
+    return entry.medication.name
+
+
+def _entry_view(entry, name: str) -> EntryView:
     options = tuple(
         RegimenOption(r.slug, r.patient_label, entry.regimen is not None and entry.regimen.id == r.id)
         for r in entry.medication.regimens.all()
     )
     return EntryView(
         slug=entry.medication.slug,
-        name=entry.medication.name,
+        name=name,
+        generic_name=entry.medication.name,
         regimen_label=entry.regimen.patient_label if entry.regimen else "",
         regimen_options=options,
         covered=entry.covered,
@@ -111,8 +178,10 @@ def summary_line(result: CheckResult, medicine_count: int) -> str:
         return _("Your list is empty. Add the medicines you take to check them.")
     if medicine_count == 1:
         return _("Add another medicine to check how they mix.")
-    avoid, serious = result.count(Severity.CONTRAINDICATED), result.count(Severity.MAJOR)
-    caution, minor = result.count(Severity.MODERATE), result.count(Severity.MINOR)
+    # One count per pair (its verdict) and per whole-list finding: folded answers are not counted twice.
+    verdicts = [p.severity for p in result.pairs if p.severity] + [f.severity for f in result.list_findings]
+    avoid, serious = verdicts.count(Severity.CONTRAINDICATED), verdicts.count(Severity.MAJOR)
+    caution, minor = verdicts.count(Severity.MODERATE), verdicts.count(Severity.MINOR)
     parts = [
         ngettext("%(n)d pair to avoid combining", "%(n)d pairs to avoid combining", avoid) % {"n": avoid}
         if avoid
@@ -138,10 +207,11 @@ def summary_line(result: CheckResult, medicine_count: int) -> str:
 def questions(result: CheckResult, names: dict[int, str]) -> list[str]:
     """A checklist for the appointment, made from the findings."""
     asked: list[str] = []
-    for finding in result.findings:
+    for view in verdict_views(result, names):
+        finding = view.finding
         if finding.severity in (Severity.NONE, Severity.MINOR):
             continue
-        pair = _pair_label(names, finding.entries)
+        pair = view.pair_label
         asked.append(
             _("%(pair)s: %(title)s. Is this combination right for me, and what should I watch for?")
             % {"pair": pair, "title": finding.title}
@@ -153,7 +223,7 @@ def questions(result: CheckResult, names: dict[int, str]) -> list[str]:
             _("%(pair)s: this site has not reviewed this pair. Can you check it for me?")
             % {"pair": _pair_label(names, pair.entries)}
         )
-    if result.safety_messages:
+    if any("naloxone" in f"{m.text} {m.more}".lower() for m in result.safety_messages):
         asked.append(_("Should I keep naloxone (Narcan) at home, and does my family know how to use it?"))
     if result.entries:
         asked.append(_("Is there anything on this list I should stop, change or take at a different time?"))

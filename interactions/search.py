@@ -19,10 +19,119 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 from interactions import content_version
-from interactions.models import Medication, MedicationName, Regimen, normalize_name
+from interactions.models import Medication, MedicationName, Regimen, mid_sentence, normalize_name
 
 _STRENGTH = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:mg|milligrams?)\b", re.IGNORECASE)
+# A number standing alone ("naltrexone 50", "vivitrol 380"), or a strength pair ("5/325"), with an
+# optional unit: read as milligrams when no "mg" is written. Not a digit inside a name ("5-HTP").
+_BARE_STRENGTH = re.compile(
+    r"(?<![\w-])(\d+(?:[.,]\d+)?)(?:\s*[/-]\s*\d+(?:[.,]\d+)?)*\s*(?:mg|mcg|mcg/hr|ml|%|milligrams?)?(?![\w-])",
+    re.IGNORECASE,
+)
 _NOISE = re.compile(r"[^\w\s'./+-]", re.UNICODE)
+_PARENTHESES = re.compile(r"\s*\(.*\)\s*$")
+# Words on a bottle that say the form, salt or release, not which medicine it is.
+LABEL_WORDS = frozenset(
+    [
+        "tablet",
+        "tablets",
+        "tab",
+        "tabs",
+        "capsule",
+        "capsules",
+        "cap",
+        "caps",
+        "caplet",
+        "caplets",
+        "softgel",
+        "softgels",
+        "gelcap",
+        "gelcaps",
+        "pill",
+        "pills",
+        "oral",
+        "solution",
+        "suspension",
+        "liquid",
+        "syrup",
+        "elixir",
+        "drops",
+        "injection",
+        "injectable",
+        "inj",
+        "patch",
+        "patches",
+        "transdermal",
+        "cream",
+        "gel",
+        "ointment",
+        "spray",
+        "nasal",
+        "inhaler",
+        "inhalation",
+        "chewable",
+        "dispersible",
+        "sublingual",
+        "film",
+        "films",
+        "buccal",
+        "lozenge",
+        "er",
+        "xr",
+        "xl",
+        "sr",
+        "cr",
+        "dr",
+        "la",
+        "ir",
+        "ec",
+        "ods",
+        "odt",
+        "xt",
+        "cd",
+        "er24",
+        "extended",
+        "delayed",
+        "immediate",
+        "controlled",
+        "sustained",
+        "release",
+        "hcl",
+        "hydrochloride",
+        "hbr",
+        "hydrobromide",
+        "sodium",
+        "potassium",
+        "sulfate",
+        "succinate",
+        "tartrate",
+        "besylate",
+        "maleate",
+        "fumarate",
+        "citrate",
+        "mesylate",
+        "hyclate",
+        "monohydrate",
+        "dihydrate",
+        "acetate",
+        "phosphate",
+        "bromide",
+        "mg",
+        "mcg",
+        "ml",
+        "generic",
+        "brand",
+        "usp",
+        "daily",
+        "once",
+        "twice",
+        "a",
+        "day",
+    ]
+)
+JOINING_WORDS = frozenset({"and", "with", "&", "+", "w"})
+# Shorthand on pharmacy labels.
+LABEL_SHORTHAND = {"apap": "acetaminophen", "hctz": "hydrochlorothiazide", "asa": "aspirin", "ldn": "ldn"}
 
 TIER_EXACT, TIER_PREFIX, TIER_WORD_PREFIX, TIER_FUZZY = 0, 1, 2, 3
 FUZZY_MIN_LENGTH = 4
@@ -47,9 +156,10 @@ class SearchResult:
     @property
     def label(self) -> str:
         """'Zoloft (sertraline)' for a brand or other name; the plain name otherwise."""
-        if self.matched_name.casefold() != self.name.casefold():
-            return f"{self.matched_name} ({self.name.lower()})"
-        return self.name
+        base = _PARENTHESES.sub("", self.name)
+        if self.matched_name.casefold() in (self.name.casefold(), base.casefold()):
+            return self.name
+        return f"{self.matched_name} ({mid_sentence(base)})"
 
 
 @dataclass(frozen=True)
@@ -58,6 +168,7 @@ class _Name:
     display: str
     is_brand: bool
     medication_id: int
+    is_misspelling: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,9 +195,9 @@ class SearchIndex:
             for pk, slug, name, kind, curated in Medication.objects.values_list("id", "slug", "name", "kind", "curated")
         }
         names = [
-            _Name(normalized, display, is_brand, medication_id)
-            for normalized, display, is_brand, medication_id in MedicationName.objects.values_list(
-                "normalized", "name", "is_brand", "medication_id"
+            _Name(normalized, display, is_brand, medication_id, is_misspelling)
+            for normalized, display, is_brand, medication_id, is_misspelling in MedicationName.objects.values_list(
+                "normalized", "name", "is_brand", "medication_id", "is_misspelling"
             )
         ]
         # Every medication is findable by its own name even without a MedicationName row.
@@ -110,6 +221,10 @@ class SearchIndex:
 
         self.curated_names = [n for n in self.names if self.medications[n.medication_id].curated]
         self.curated_keys = [n.normalized for n in self.curated_names]
+        self.curated_by_words: dict[frozenset[str], list[int]] = defaultdict(list)
+        for position, name in enumerate(self.names):
+            if self.medications[name.medication_id].curated and " " in name.normalized:
+                self.curated_by_words[token_set(name.normalized)].append(position)
 
         self.regimens: dict[int, list[_Regimen]] = defaultdict(list)
         self.implied_regimen: dict[tuple[int, str], _Regimen] = {}
@@ -121,16 +236,53 @@ class SearchIndex:
                 self.implied_regimen[(brand.medication_id, brand.normalized)] = entry
 
     def lookup(self, query: str, limit: int) -> list[SearchResult]:
-        name_query, strength = parse_strength(query)
+        whole = normalize_name(_NOISE.sub(" ", query))
+        if any(ch.isdigit() for ch in whole) and self._is_name(whole):
+            # A name with a number in it ("Tylenol 3") is that name, not a strength.
+            name_query, strength = whole, None
+        else:
+            name_query, strength = parse_strength(query)
         key = normalize_name(_NOISE.sub(" ", name_query))
         if not key:
             return []
+        best = self._candidates(key, limit)
+        if not any(rank[0] < TIER_FUZZY for rank, _name in best.values()):
+            # Nothing but typo guesses: read it as a label ("sertraline hcl 50 mg tablet", "hydrocodone/apap").
+            plain = label_key(key)
+            if plain and plain != key:
+                best = self._candidates(plain, limit) or best
+            self._same_words(plain or key, best)
+        ranked = sorted(best.items(), key=lambda item: item[1][0])[:limit]
+        return [self._result(med_id, rank[0], name, strength) for med_id, (rank, name) in ranked]
+
+    def _is_name(self, key: str) -> bool:
+        position = bisect_left(self.sorted_keys, key)
+        return position < len(self.sorted_keys) and self.sorted_keys[position] == key
+
+    def _same_words(self, key: str, best: dict) -> None:
+        """Curated names with the same words in any order ("hydrocodone acetaminophen")."""
+        words = token_set(key)
+        if len(words) < 2:
+            return
+        for position in self.curated_by_words.get(words, ()):
+            name = self.names[position]
+            rank = (TIER_WORD_PREFIX, 0, False, True, len(name.normalized), name.normalized)
+            current = best.get(name.medication_id)
+            if current is None or rank < current[0]:
+                best[name.medication_id] = (rank, name)
+
+    def _candidates(self, key: str, limit: int) -> dict[int, tuple[tuple, _Name]]:
         best: dict[int, tuple[tuple, _Name]] = {}
+        words = key.split(" ")
+        # "Robitussin DM" must not become "Robitussin AC": a short last word is a product suffix, kept as typed.
+        suffix = words[-1] if len(words) > 1 and len(words[-1]) <= 3 else None
 
         def consider(position: int, tier: int, distance: int = 0) -> None:
             name = self.names[position]
             med = self.medications.get(name.medication_id)
             if med is None:
+                return
+            if tier == TIER_FUZZY and suffix is not None and name.normalized.split(" ")[-1] != suffix:
                 return
             rank = (
                 tier,
@@ -161,9 +313,7 @@ class SearchIndex:
 
         if len(best) < limit and FUZZY_MIN_LENGTH <= len(key) <= FUZZY_MAX_LENGTH:
             self._fuzzy(key, consider)
-
-        ranked = sorted(best.items(), key=lambda item: item[1][0])[:limit]
-        return [self._result(med_id, rank[0], name, strength) for med_id, (rank, name) in ranked]
+        return best
 
     def _fuzzy(self, key: str, consider) -> None:
         max_distance = 1 if len(key) < 7 else 2
@@ -184,8 +334,9 @@ class SearchIndex:
         return SearchResult(
             slug=med.slug,
             name=med.name,
-            matched_name=name.display,
-            is_brand=name.is_brand,
+            # A misspelling finds the medicine but is never shown as its name.
+            matched_name=med.name if name.is_misspelling else name.display,
+            is_brand=name.is_brand and not name.is_misspelling,
             kind=med.kind,
             regimen=regimen.slug if regimen else None,
             regimen_label=regimen.label if regimen else None,
@@ -194,15 +345,27 @@ class SearchIndex:
 
 
 def parse_strength(text: str) -> tuple[str, Decimal | None]:
-    """Split 'naltrexone 4.5 mg' into ('naltrexone', Decimal('4.5'))."""
-    match = _STRENGTH.search(text)
+    """Split 'naltrexone 4.5 mg' into ('naltrexone', Decimal('4.5')); a bare '50' or '5/325' counts too."""
+    match = _STRENGTH.search(text) or _BARE_STRENGTH.search(text)
     if match is None:
         return text, None
     try:
         strength = Decimal(match.group(1).replace(",", "."))
     except InvalidOperation:
         return text, None
-    return (text[: match.start()] + " " + text[match.end() :]).strip(), strength
+    rest = (text[: match.start()] + " " + text[match.end() :]).strip()
+    return _BARE_STRENGTH.sub(" ", rest).strip(), strength
+
+
+def label_key(key: str) -> str:
+    """What is left of a normalized name once the form, salt and release words are gone."""
+    words = re.split(r"[\s/+-]+", key)
+    kept = [LABEL_SHORTHAND.get(word, word) for word in words if word and word not in LABEL_WORDS]
+    return " ".join(kept)
+
+
+def token_set(key: str) -> frozenset[str]:
+    return frozenset(w for w in re.split(r"[\s/+,-]+", key) if w and w not in JOINING_WORDS)
 
 
 _index: SearchIndex | None = None

@@ -14,6 +14,7 @@ urlpatterns = [
     path("check/clear/", check_views.clear, name="check_clear"),
     path("check/print/", check_views.print_view, name="check_print"),
     path("medications/", views.medication_search, name="medication_search"),
+    path("covered/", views.covered_medications, name="covered"),
     path("medications/<slug:slug>/", views.medication_detail, name="medication"),
     path("api/v1/medications", views.api_medications, name="api_medications"),
     path("api/v1/check", views.api_check, name="api_check"),

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from config.htmx import template_for
@@ -52,13 +54,29 @@ def medication_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .distinct()
         .only("slug", "title", "summary")
     )
+    ingredients = list(medication.ingredients.all())
+    covered_through = [i.name for i in ingredients] if ingredients and all(i.is_covered() for i in ingredients) else []
     context = {
         "medication": medication,
         "articles": articles,
-        "brands": [n.name for n in names if n.is_brand][:20],
-        "other_names": [n.name for n in names if not n.is_brand and n.name != medication.name][:20],
+        "covered": medication.is_covered() and not ingredients,
+        "covered_through": covered_through,
+        "brands": [n.name for n in names if n.is_brand and not n.is_misspelling][:20],
+        "other_names": [n.name for n in names if not n.is_brand and not n.is_misspelling and n.name != medication.name][
+            :20
+        ],
     }
     return render(request, "interactions/medication_detail.html", context)
+
+
+@require_safe
+def covered_medications(request: HttpRequest) -> HttpResponse:
+    """Every medicine our reviewed content covers: the honest scope of the checker."""
+    medications = [m for m in Medication.objects.filter(interactions_reviewed=True).order_by("name") if m.is_covered()]
+    by_kind: dict[str, list[Medication]] = {}
+    for medication in medications:
+        by_kind.setdefault(medication.get_kind_display(), []).append(medication)
+    return render(request, "interactions/covered.html", {"by_kind": by_kind, "count": len(medications)})
 
 
 def _api_error(message: str) -> JsonResponse:
@@ -95,14 +113,22 @@ def api_medications(request: HttpRequest) -> JsonResponse:
     )
 
 
-@require_safe
+# POST needs no CSRF token: this endpoint reads no cookie and no session, so a forged cross-site
+# request gains nothing a direct request would not; and the list stays out of URLs and logs.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("api")
 def api_check(request: HttpRequest) -> JsonResponse:
     try:
-        queries = api.parse_check_request(request.GET.getlist("med"))
+        values = api.parse_check_body(request.body) if request.method == "POST" else request.GET.getlist("med")
+        queries = api.parse_check_request(values)
     except api.ApiInputError as exc:
-        return _api_error(str(exc))
-    return JsonResponse(api.check_payload(queries))
+        response = _api_error(str(exc))
+    else:
+        response = JsonResponse(api.check_payload(queries))
+    # A list and its findings are health information: never stored by a browser or a proxy.
+    patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 @require_safe

@@ -24,14 +24,14 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from interactions.models import Interaction, Medication, Severity, Status
+from interactions.models import Interaction, ListRule, Medication, Severity, StandingMessage, Status
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
     from education.models import Article
 
-    Reviewable = Interaction | Article
+    Reviewable = Interaction | Article | ListRule | StandingMessage
 
 EDITOR_GROUP = "Content editor"
 REVIEWER_GROUP = "Clinical reviewer"
@@ -46,6 +46,13 @@ CUSTOM_PERMISSIONS = [
     ("interactions", "interaction", "publish_interaction", "Can approve, publish, unpublish and retire rules"),
     ("education", "article", "publish_article", "Can approve, publish, unpublish and retire articles"),
     ("interactions", "medication", "review_medication", "Can mark a medication's interactions as reviewed"),
+    ("interactions", "listrule", "publish_listrule", "Can approve, publish, unpublish and retire whole-list rules"),
+    (
+        "interactions",
+        "standingmessage",
+        "publish_standingmessage",
+        "Can approve, publish, unpublish and retire standing messages",
+    ),
 ]
 CONTENT_MODELS = [
     ("interactions", "drugclass"),
@@ -54,12 +61,16 @@ CONTENT_MODELS = [
     ("interactions", "regimen"),
     ("interactions", "reference"),
     ("interactions", "interaction"),
+    ("interactions", "listrule"),
+    ("interactions", "standingmessage"),
     ("education", "article"),
 ]
 _EDITOR_PERMISSIONS = [
     *[(app, f"{action}_{model}") for app, model in CONTENT_MODELS for action in ("view", "add", "change")],
     # Only drafts: the admin refuses to delete anything else for an editor.
     ("interactions", "delete_interaction"),
+    ("interactions", "delete_listrule"),
+    ("interactions", "delete_standingmessage"),
     ("education", "delete_article"),
 ]
 ROLES = {
@@ -95,7 +106,13 @@ def can_edit(*, item: Reviewable | None, user: AbstractBaseUser) -> bool:
 def publish_problems(item: Reviewable) -> list[str]:
     """What stops this item from being published, in words for the person fixing it."""
     problems = []
-    if isinstance(item, Interaction):
+    if isinstance(item, StandingMessage):
+        if not item.text.strip():
+            problems.append("Add the message text.")
+        if item.pk is None or not item.references.exists():
+            problems.append("Add at least one reference.")
+        return problems
+    if isinstance(item, Interaction | ListRule):
         if not item.summary.strip():
             problems.append("Add a summary: what happens and why it matters.")
         if not item.action.strip():
@@ -116,13 +133,16 @@ def reading_levels(item: Reviewable) -> list[tuple[str, Decimal]]:
     """The reading grade of each patient-facing text, for the admin's warnings (target: grade 8)."""
     from education.markdown import reading_grade
 
-    if isinstance(item, Interaction):
+    if isinstance(item, StandingMessage):
+        texts = [("Message", item.text), ("More", item.more)]
+        return [(label, reading_grade(text)) for label, text in texts if text.strip()]
+    if isinstance(item, Interaction | ListRule):
         signs = " ".join(line if line.endswith((".", "!", "?")) else f"{line}." for line in item.urgent_sign_list)
         texts = [
             ("Summary", item.summary),
             ("What to do", item.action),
             ("Urgent signs", signs),
-            ("Timing", item.timing),
+            ("Timing", getattr(item, "timing", "")),
         ]
         return [(label, reading_grade(text)) for label, text in texts if text.strip()]
     levels = [("Summary", reading_grade(item.summary))] if item.summary.strip() else []
@@ -239,6 +259,11 @@ def mark_interactions_reviewed(*, medication: Medication, user: AbstractBaseUser
     with transaction.atomic():
         current = Medication.objects.select_for_update().get(pk=medication.pk)
         current.interactions_reviewed = reviewed
+        if reviewed:
+            # The sign-off names who checked it; it lapses after the review interval like other content.
+            current.coverage_signed_by = user
+            current.coverage_signer = user.get_full_name() or user.get_username()
+            current.coverage_signed_on = timezone.localdate()
         current._history_user = user
         current._change_reason = "Interactions marked reviewed" if reviewed else "Interactions marked not reviewed"
         current.save()
@@ -285,7 +310,7 @@ def review_queue(*, today: datetime.date | None = None, limit: int = 10) -> Revi
     )
     in_review_rules = Interaction.objects.filter(status=Status.IN_REVIEW).select_related("author").order_by("title")
     in_review_articles = Article.objects.filter(status=Status.IN_REVIEW).select_related("author").order_by("title")
-    incomplete = Medication.objects.filter(curated=True, interactions_reviewed=False).order_by("name")
+    incomplete = Medication.objects.filter(curated=True).not_covered(today).order_by("name")
 
     def first(queryset) -> list:
         return list(queryset.only("title", "slug", "status", "next_review_due")[:limit])
@@ -337,9 +362,13 @@ def ensure_roles(apps=None) -> None:
     permission_model = registry.get_model("auth", "Permission")
     group_model = registry.get_model("auth", "Group")
     for app_label, model, codename, name in CUSTOM_PERMISSIONS:
+        if not _model_exists(registry, app_label, f"x_{model}"):
+            continue
         content_type, _ = content_type_model.objects.get_or_create(app_label=app_label, model=model)
         permission_model.objects.update_or_create(content_type=content_type, codename=codename, defaults={"name": name})
-    for role, wanted in ROLES.items():
+    for role, all_wanted in ROLES.items():
+        # An earlier migration's registry lacks models added later: their permissions come with them.
+        wanted = [(app, codename) for app, codename in all_wanted if _model_exists(registry, app, codename)]
         group, _ = group_model.objects.get_or_create(name=role)
         query = Q()
         for app_label, codename in wanted:
@@ -348,3 +377,15 @@ def ensure_roles(apps=None) -> None:
         if len(permissions) != len(wanted):
             raise RuntimeError(f"{role}: expected {len(wanted)} permissions, found {len(permissions)}")
         group.permissions.set(permissions)
+
+
+def _model_exists(registry, app_label: str, codename: str) -> bool:
+    """Whether the registry has the model a permission codename ("change_listrule") is for."""
+    model = codename.split("_", 1)[1]
+    custom = {codename: m for _a, m, codename, _n in CUSTOM_PERMISSIONS}
+    model = custom.get(codename, model)
+    try:
+        registry.get_model(app_label, model)
+    except LookupError:
+        return False
+    return True

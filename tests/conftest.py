@@ -29,20 +29,20 @@ CHROMIUM_ARGS = [
 
 
 def load_curated_content() -> None:
-    """The hand-written catalog, rules and articles: what patients actually see."""
-    call_command("loaddata", str(FIXTURES / "catalog.json"), verbosity=0)
-    call_command("loaddata", str(FIXTURES / "interactions.json"), verbosity=0)
-    call_command("load_articles", verbosity=0)
+    """The hand-written catalog, rules, content packs and articles: what patients actually see."""
+    from interactions.content_packs import load_initial_content
+
+    load_initial_content(dictionary=False)
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Seed the test database once: curated content plus the full imported dictionary."""
-    with django_db_blocker.unblock():
-        call_command("loaddata", str(FIXTURES / "catalog.json"), verbosity=0)
-        call_command("import_catalog", stdout=open(os.devnull, "w"))  # noqa: SIM115
-        call_command("loaddata", str(FIXTURES / "interactions.json"), verbosity=0)
-        call_command("load_articles", verbosity=0)
+    from interactions.content_packs import load_initial_content
+
+    with django_db_blocker.unblock(), open(os.devnull, "w") as quiet:
+        load_initial_content(dictionary=False)
+        call_command("import_catalog", stdout=quiet)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,16 @@ from django.db.models import ProtectedError, Q, RestrictedError
 from django.test import override_settings
 
 from education.models import Article
-from interactions.models import DrugClass, Interaction, Medication, MedicationName, Reference, Regimen
+from interactions.models import (
+    DrugClass,
+    Interaction,
+    ListRule,
+    Medication,
+    MedicationName,
+    Reference,
+    Regimen,
+    StandingMessage,
+)
 
 MAKEFILE = Path(settings.BASE_DIR) / "Makefile"
 # What `make backup` dumps (the Makefile's BACKUP_MODELS): every content model, not the edit history.
@@ -28,6 +37,8 @@ BACKUP_MODELS = [
     "interactions.Regimen",
     "interactions.Reference",
     "interactions.Interaction",
+    "interactions.ListRule",
+    "interactions.StandingMessage",
     "education.Article",
     "auth.Group",
 ]
@@ -63,6 +74,9 @@ def canonical() -> list[str]:
                 item["fields"].pop(name, None)
             for name in m2m & item["fields"].keys():
                 item["fields"][name] = sorted(item["fields"][name], key=json.dumps)
+            if isinstance(item["fields"].get("updated_at"), str):
+                # JSON dumps keep milliseconds: a time with a few microseconds comes back on the second.
+                item["fields"]["updated_at"] = item["fields"]["updated_at"][:19]
             objects.append(json.dumps(item, sort_keys=True, ensure_ascii=False))
     return sorted(objects)
 
@@ -95,7 +109,17 @@ def keep_only_a_sample_of_the_imported_dictionary() -> None:
 
 
 def delete_content() -> None:
-    for model in (Article, Interaction, Regimen, MedicationName, Medication, Reference, Group):
+    for model in (
+        Article,
+        Interaction,
+        ListRule,
+        StandingMessage,
+        Regimen,
+        MedicationName,
+        Medication,
+        Reference,
+        Group,
+    ):
         model._base_manager.all().delete()
     # Drug classes protect their parents: delete the leaves first (bounded by the number of classes).
     for _ in range(DrugClass.objects.count() + 1):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -39,9 +41,13 @@ def test_a_reviewer_marks_interactions_reviewed(reviewer_client):
     assert medication.interactions_reviewed
 
 
-def test_the_coverage_filter_lists_curated_medicines_not_reviewed(editor_client):
+def test_the_coverage_filter_lists_curated_medicines_not_covered(editor_client):
+    Medication.objects.create(slug="newamine", name="Newamine", curated=True)
+    Medication.objects.filter(slug="sertraline").update(coverage_signed_on=date(2000, 1, 1))  # lapsed
     html = editor_client.get(MEDICATIONS, {"coverage": "incomplete"}).content.decode()
-    assert "Naltrexone" in html
+    assert "Newamine" in html
+    assert "Sertraline" in html
+    assert "Naltrexone" not in html
 
 
 def test_autocomplete_finds_medications_and_classes(editor_client):

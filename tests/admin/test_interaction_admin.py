@@ -60,7 +60,7 @@ def messages_of(response) -> list[str]:
 
 
 def test_the_changelist_has_search_and_filters(editor_client):
-    response = editor_client.get(CHANGELIST, {"q": "naltrexone"})
+    response = editor_client.get(CHANGELIST, {"q": "naltrexone tablets"})
     html = response.content.decode()
     assert response.status_code == 200
     for heading in ("By status", "By severity", "By drug class", "By review due"):

@@ -29,7 +29,8 @@ def test_print_view_shows_list_findings_questions_and_date(live_server, page: Pa
         re.compile("|".join(re.escape(printed_on(day)) for day in {before, after}))
     )
     medicines = page.get_by_role("region", name="Medicines I take").get_by_role("listitem")
-    expect(medicines).to_have_text(["Naltrexone: Monthly shot (Vivitrol)", "Oxycodone", "Sertraline"])
+    # The brand the person added is kept on paper too.
+    expect(medicines).to_have_text(["Vivitrol (naltrexone): Monthly shot (Vivitrol)", "Oxycodone", "Sertraline"])
 
     questions = page.get_by_role("region", name="Questions to ask my provider")
     expect(questions.get_by_role("heading", level=2)).to_be_visible()
@@ -40,7 +41,7 @@ def test_print_view_shows_list_findings_questions_and_date(live_server, page: Pa
     expect(findings.locator(".print-finding h3").first).to_have_text(
         "Avoid combining: Naltrexone shot (Vivitrol) and opioid pain medicines"
     )
-    expect(findings.locator(".safety")).to_contain_text("Higher overdose risk")
+    expect(findings.locator(".safety")).to_contain_text("opioid dose you used to take can now kill you")
     signs = findings.locator(".print-finding .print-signs li")
     expect(signs.first).to_contain_text("call 911")
     for text in signs.all_inner_texts():
@@ -74,6 +75,6 @@ def test_check_page_hides_navigation_and_forms_when_printed(live_server, page: P
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     for form in forms.all():
         expect(form).to_be_hidden()
-    expect(page.locator("#medlist .entry-name")).to_have_text(["Naltrexone", "Oxycodone"])
+    expect(page.locator("#medlist .entry-name")).to_have_text(["Vivitrol (naltrexone)", "Oxycodone"])
     expect(page.locator("#findings .finding")).to_have_count(1)
     browser_log.assert_clean(origin(live_server.url))

@@ -36,7 +36,9 @@ def test_it_checks_a_list_as_typed(client):
     assert finding["urgent_signs"]
     assert finding["references"] and finding["references"][0]["citation"]
     assert finding["timing"]["days"] == 10
-    assert data["safety_messages"][0]["key"] == "overdose-after-stopping"
+    keys = [m["key"] for m in data["safety_messages"]]
+    assert any("injection" in key for key in keys)  # the shot's own messages
+    assert not any("low-dose" in key for key in keys)
 
 
 def test_a_strength_selects_the_dose(client):
@@ -73,7 +75,7 @@ def test_uncovered_pairs_are_reported_as_not_reviewed(client):
     validate(data, "CheckResult")
     assert data["findings"] == []
     assert data["pairs"] == [
-        {"entries": [0, 1], "status": "not-reviewed", "not_reviewed": [["sertraline", "abacavir"]]}
+        {"entries": [0, 1], "status": "not-reviewed", "severity": None, "not_reviewed": [["sertraline", "abacavir"]]}
     ]
     assert data["medications"][1]["covered"] is False
 
@@ -101,8 +103,9 @@ def test_thirty_medicines_are_accepted(client):
     assert response.status_code == 200
 
 
-def test_it_rejects_post(client):
-    assert client.post(URL).status_code == 405
+def test_it_rejects_other_methods(client):
+    assert client.put(URL).status_code == 405
+    assert client.delete(URL).status_code == 405
 
 
 def test_the_openapi_document_is_valid_openapi_3():
@@ -129,3 +132,44 @@ def test_medication_search_responses_match_the_schema(client, q):
 
 def test_medication_search_errors_match_the_schema(client):
     validate(client.get(reverse("interactions:api_medications")).json(), "Error")
+
+
+def post(client, body, content_type="application/json"):
+    return client.post(URL, body, content_type=content_type)
+
+
+def test_post_answers_exactly_as_get(client):
+    meds = ["Vivitrol", "oxycodone", "sertraline", "no such medicine"]
+    by_get = client.get(URL, {"med": meds})
+    by_post = post(client, {"med": meds})
+    assert by_post.status_code == 200
+    assert by_post.json() == by_get.json()
+    validate(by_post.json(), "CheckResult")
+
+
+def test_post_needs_no_csrf_token_because_it_reads_no_cookie():
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert post(strict, {"med": ["sertraline", "tramadol"]}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"[]", b'{"med": "sertraline"}', b'{"med": [1, 2]}', b'{"other": []}', b"\xff\xfe", b"[" * 5000],
+)
+def test_a_bad_post_body_gets_a_clear_400(client, body):
+    response = post(client, body)
+    assert response.status_code == 400
+    assert response.json()["error"]
+
+
+def test_a_huge_post_body_is_refused(client):
+    response = post(client, {"med": ["x" * 100] * 200})
+    assert response.status_code == 400
+
+
+def test_check_answers_are_never_stored(client):
+    for response in (client.get(URL, {"med": ["sertraline"]}), post(client, {"med": ["sertraline"]})):
+        assert "no-store" in response["Cache-Control"]
+    assert "no-store" in client.get(URL)["Cache-Control"]  # the 400 too

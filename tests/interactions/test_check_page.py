@@ -50,11 +50,13 @@ def test_adding_without_javascript_redirects_and_shows_the_result(client):
     response = client.post(ADD, {"q": "Vivitrol"})
     assert response.status_code == 302
     assert response["Location"] == CHECK
-    assert current_list(client) == [MedEntry("naltrexone", "naltrexone-injection")]
+    # The brand the person added it by is kept, to show beside the generic name.
+    assert current_list(client) == [MedEntry("naltrexone", "naltrexone-injection", "Vivitrol")]
     client.post(ADD, {"q": "oxycodone"})
     html = client.get(CHECK).content.decode()
     assert "Avoid combining" in html
-    assert "Higher overdose risk" in html
+    assert "Vivitrol (naltrexone)" in html
+    assert "overdose" in html.lower()
     assert "Added Oxycodone." in html
     assert "We found: 1 pair to avoid combining" in html
 
@@ -91,7 +93,7 @@ def test_a_strength_typed_in_the_box_sets_the_dose(client):
 def test_duplicate_adds_change_nothing(client):
     client.post(ADD, {"q": "zoloft"})
     client.post(ADD, {"q": "sertraline"})
-    assert current_list(client) == [MedEntry("sertraline")]
+    assert current_list(client) == [MedEntry("sertraline", None, "Zoloft")]
     assert b"already on your list" in client.get(CHECK).content
 
 

@@ -27,8 +27,22 @@ def test_naltrexone_lists_its_dose_forms(client):
 
 def test_an_unreviewed_medicine_says_so(client):
     html = client.get(reverse("interactions:medication", args=["abacavir"])).content.decode()
-    assert "We have not reviewed this medicine" in html
+    assert "Not covered yet" in html
     assert "Ask your pharmacist" in html
+
+
+def test_a_covered_medicine_says_who_signed_off_its_label(client):
+    html = client.get(reverse("interactions:medication", args=["sertraline"])).content.decode()
+    assert "Covered." in html
+    assert "Signed off by MedWise content" in html
+    assert "Not covered yet" not in html
+
+
+def test_the_list_of_covered_medicines_names_them(client):
+    html = client.get(reverse("interactions:covered")).content.decode()
+    for name in ("Sertraline", "Naltrexone", "Lisinopril", "Alcohol"):
+        assert f">{name}</a>" in html
+    assert "Abacavir" not in html
 
 
 def test_an_unknown_slug_is_404(client):
