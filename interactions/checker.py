@@ -190,7 +190,7 @@ def _load_medications(slugs: Iterable[str]) -> dict[str, Medication]:
 # Bounds on what one process keeps per content version: enough for every curated medicine and the
 # pairs of many lists, small enough (a few MB) that odd traffic cannot grow it without limit.
 MEDICATION_CACHE_SIZE = 5_000
-PAIR_CACHE_SIZE = 100_000
+PAIR_CACHE_SIZE = 20_000
 
 
 def _load_rules() -> list[Interaction]:
@@ -271,8 +271,8 @@ class ReviewedContent:
             self._medications.update({slug: found.get(slug) for slug in missing})
         return {slug: self._medications[slug] for slug in wanted if self._medications.get(slug) is not None}
 
-    def pair(self, key: tuple, build):
-        """A pair's answer, worked out once per content version for the same medicines and doses."""
+    def remember(self, key: tuple, build):
+        """A pair's answer (or an entry's profile), worked out once per content version."""
         found = self._pairs.get(key)
         if found is None:
             if len(self._pairs) >= PAIR_CACHE_SIZE:
@@ -647,14 +647,27 @@ def _is_covered(medication: Medication, ingredients: Sequence[Medication], today
     return medication.is_covered(today)
 
 
-def _cached_pair(
+def _pair_answer(
     first: list[_Component], second: list[_Component], content: ReviewedContent, today: date
-) -> tuple[list[Finding], list[tuple[str, str]]]:
-    """The pair's findings from the per-version cache, placed at this list's positions."""
-    key = (_signature(first), _signature(second), today)
-    findings, unreviewed = content.pair(key, lambda: _check_pair(_at(first, 0), _at(second, 1), content, today))
-    entries = (first[0].entry, second[0].entry)
-    return [replace(f, entries=entries) for f in findings], unreviewed
+) -> tuple[list[Finding], tuple[tuple[str, str], ...], str, str | None]:
+    """A pair's findings (at positions 0 and 1), what is not reviewed, its status and its verdict."""
+    findings, unreviewed = _check_pair(_at(first, 0), _at(second, 1), content, today)
+    if findings:
+        status = PairStatus.FINDING
+    elif unreviewed:
+        status = PairStatus.NOT_REVIEWED
+    else:
+        status = PairStatus.NO_KNOWN_INTERACTION
+    verdict = max((f.severity for f in findings), key=lambda s: SEVERITY_RANK[s], default=None)
+    return findings, tuple(unreviewed), status, verdict
+
+
+def _placed(finding: Finding, entries: tuple[int, ...]) -> Finding:
+    """A cached finding at this list's positions (dataclasses.replace, without its cost per finding)."""
+    placed = object.__new__(Finding)
+    placed.__dict__.update(finding.__dict__)
+    placed.__dict__["entries"] = entries
+    return placed
 
 
 def _signature(components: list[_Component]) -> tuple:
@@ -712,11 +725,11 @@ def _entry_groups(components: list[_Component], content: ReviewedContent) -> set
 
 
 def _list_findings(
-    resolved: list[ResolvedEntry], parts: dict[int, list[_Component]], content: ReviewedContent
+    resolved: list[ResolvedEntry], profiles: dict[int, _EntryProfile], content: ReviewedContent
 ) -> list[Finding]:
     if not content.list_rules or len(resolved) < 2:
         return []
-    groups = {entry.index: _entry_groups(parts[entry.index], content) for entry in resolved}
+    groups = {entry.index: profiles[entry.index].groups for entry in resolved}
     names = {entry.index: display_name(entry.medication) for entry in resolved}
     slugs = {entry.index: entry.medication.slug for entry in resolved}
     findings = []
@@ -766,27 +779,61 @@ def _join_names(names: list[str]) -> str:
     return _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
 
 
+def _message_keys(components: list[_Component], entry: ResolvedEntry, content: ReviewedContent) -> frozenset:
+    """Every side a standing message can target for an entry; an unknown dose gets every dose form's."""
+    keys: set[Key] = set(content.keys(entry.medication, entry.regimen))
+    for component in components:
+        for regimen in _possible_doses(component):
+            keys |= component.keys(content, regimen)
+    return frozenset(keys)
+
+
 def _standing_messages(
-    resolved: list[ResolvedEntry], parts: dict[int, list[_Component]], content: ReviewedContent
+    resolved: list[ResolvedEntry], profiles: dict[int, _EntryProfile], content: ReviewedContent
 ) -> list[SafetyMessage]:
-    """Messages for what is on the list; an unknown dose gets every dose form's messages (cautious)."""
-    if not content.messages:
-        return []
+    """Messages for what is on the list, once each, saying which entries they are for."""
     applies: dict[int, tuple[StandingMessage, list[int]]] = {}
     for entry in resolved:
-        keys: set[Key] = set()
-        for component in parts[entry.index]:
-            for regimen in _possible_doses(component):
-                keys |= component.keys(content, regimen)
-        keys |= content.keys(entry.medication, entry.regimen)
-        for key in keys:
-            for message in content.messages.get(key, ()):
-                applies.setdefault(message.id, (message, []))[1].append(entry.index)
+        for message in profiles[entry.index].messages:
+            applies.setdefault(message.id, (message, []))[1].append(entry.index)
     ordered = sorted(applies.values(), key=lambda item: (item[0].position, item[0].slug))
     return [
         SafetyMessage(m.slug, m.title, local_numbers(m.text), local_numbers(m.more), tuple(sorted(set(entries))))
         for m, entries in ordered
     ]
+
+
+@dataclass(frozen=True)
+class _EntryProfile:
+    """What the check needs about one medicine at one dose, worked out once per content version."""
+
+    regimen: Regimen | None
+    ingredients: tuple[Medication, ...]
+    covered: bool
+    components: list[_Component]  # at position 0
+    signature: tuple
+    groups: frozenset
+    messages: tuple[StandingMessage, ...]
+
+
+def _entry_profile(medication: Medication, regimen_slug: str | None, content: ReviewedContent, today: date):
+    ingredients = tuple(medication.ingredients.all())
+    regimen = _find_regimen(regimen_slug, medication, ingredients)
+    entry = ResolvedEntry(0, medication, regimen, _is_covered(medication, ingredients, today), ingredients)
+    components = _components(entry)
+    keys = _message_keys(components, entry, content)
+    messages = sorted(
+        {m.id: m for key in keys for m in content.messages.get(key, ())}.values(), key=lambda m: (m.position, m.slug)
+    )
+    return _EntryProfile(
+        regimen=regimen,
+        ingredients=ingredients,
+        covered=entry.covered,
+        components=components,
+        signature=_signature(components),
+        groups=frozenset(_entry_groups(components, content)),
+        messages=tuple(messages),
+    )
 
 
 # --- the check ----------------------------------------------------------------------------------
@@ -799,36 +846,40 @@ def check(entries: Sequence[CheckEntry], *, today: date | None = None) -> CheckR
     medications = content.medications(e.slug for e in entries)
     resolved: list[ResolvedEntry] = []
     unknown: list[int] = []
+    profiles: dict[int, _EntryProfile] = {}
     for index, entry in enumerate(entries):
         medication = medications.get(entry.slug)
         if medication is None:
             unknown.append(index)
             continue
-        ingredients = tuple(medication.ingredients.all())
-        regimen = _find_regimen(entry.regimen, medication, ingredients)
-        resolved.append(
-            ResolvedEntry(index, medication, regimen, _is_covered(medication, ingredients, today), ingredients)
+        profile = content.remember(
+            ("entry", medication.id, entry.regimen, today),
+            lambda m=medication, r=entry.regimen: _entry_profile(m, r, content, today),
         )
+        profiles[index] = profile
+        resolved.append(ResolvedEntry(index, medication, profile.regimen, profile.covered, profile.ingredients))
 
     result = CheckResult(entries=resolved, unknown=unknown)
     if not resolved:
         return result
-    parts = {entry.index: _components(entry) for entry in resolved}
+    findings, pairs = result.findings, result.pairs
     for first, second in combinations(resolved, 2):
-        pair_findings, unreviewed = _cached_pair(parts[first.index], parts[second.index], content, today)
-        result.findings.extend(pair_findings)
-        if pair_findings:
-            status = PairStatus.FINDING
-        elif unreviewed:
-            status = PairStatus.NOT_REVIEWED
-        else:
-            status = PairStatus.NO_KNOWN_INTERACTION
-        verdict = max((f.severity for f in pair_findings), key=lambda s: SEVERITY_RANK[s], default=None)
-        result.pairs.append(PairResult((first.index, second.index), status, tuple(unreviewed), verdict))
-    result.findings.extend(_list_findings(resolved, parts, content))
-    result.findings.sort(key=lambda f: (-f.severity_rank, f.kind == FindingKind.WHOLE_LIST, f.entries, f.kind))
-    result.safety_messages = _standing_messages(resolved, parts, content)
+        a, b = profiles[first.index], profiles[second.index]
+        # Worked out once per content version for the same medicines and doses, then placed here.
+        pair_findings, unreviewed, status, verdict = content.remember(
+            (a.signature, b.signature, today), lambda a=a, b=b: _pair_answer(a.components, b.components, content, today)
+        )
+        positions = (first.index, second.index)
+        findings.extend(_placed(f, positions) for f in pair_findings)
+        pairs.append(PairResult(positions, status, unreviewed, verdict))
+    findings.extend(_list_findings(resolved, profiles, content))
+    findings.sort(key=_finding_order)
+    result.safety_messages = _standing_messages(resolved, profiles, content)
     return result
+
+
+def _finding_order(finding: Finding) -> tuple:
+    return (-SEVERITY_RANK[finding.severity], finding.kind == FindingKind.WHOLE_LIST, finding.entries, finding.kind)
 
 
 def _find_regimen(slug: str | None, medication: Medication, ingredients: Sequence[Medication]) -> Regimen | None:
