@@ -200,8 +200,10 @@ RATE_LIMITS = {
     "api": env_int("RATE_LIMIT_API", 60),
 }
 RATE_LIMIT_WINDOW_SECONDS = 60
-# Set to e.g. HTTP_X_FORWARDED_FOR only behind a proxy that overwrites it.
+# Behind proxies: the header they append to (e.g. HTTP_X_FORWARDED_FOR) and how many of them there are.
+# The client is the entry TRUSTED_PROXY_COUNT places from the right; anything further left is spoofable.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if CLIENT_IP_HEADER else 0)
 
 # Emergency numbers shown with every urgent warning sign.
 EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")

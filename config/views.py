@@ -80,11 +80,26 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers: 200 when the app can reach its database and its tables, else 503."""
+    """For load balancers: the database and the shared cache, reported apart.
+
+    503 without the database (nothing works). 200 with "degraded" when only the cache is down: pages
+    still serve (rate limits fail open), but an operator should know.
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM django_migrations LIMIT 1")
             cursor.fetchone()
     except Exception:  # any failure means unhealthy
-        return JsonResponse({"status": "unavailable", "database": False}, status=503)
-    return JsonResponse({"status": "ok", "database": True})
+        return JsonResponse({"status": "unavailable", "database": False, "cache": _cache_ok()}, status=503)
+    cache_ok = _cache_ok()
+    return JsonResponse({"status": "ok" if cache_ok else "degraded", "database": True, "cache": cache_ok})
+
+
+def _cache_ok() -> bool:
+    from django.core.cache import cache
+
+    try:
+        cache.set("healthz", "1", timeout=5)
+        return cache.get("healthz") == "1"
+    except Exception:  # any backend's connection error
+        return False

@@ -47,7 +47,8 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
 TOC_MIN_HEADINGS = 3
 
 _TAG = re.compile(r"<[^>]+>")
-_EXTERNAL_LINK = re.compile(r'<a href="(https?://[^"]+)"')
+# Another site: a scheme (https://) or protocol-relative (//evil.example), which browsers read as one.
+_EXTERNAL_LINK = re.compile(r'<a href="((?:https?:)?//[^"]+)"')
 
 
 @dataclass(frozen=True)

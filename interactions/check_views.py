@@ -3,6 +3,7 @@ followed by a redirect, and as an htmx request that returns the changed regions 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -132,9 +133,14 @@ def add(request: HttpRequest) -> HttpResponse:
     messages = {
         "added": _("Added %(name)s."),
         "duplicate": _("%(name)s is already on your list."),
-        "full": _("Your list is full. You can check up to 30 medicines at a time. Remove one to add another."),
+        "full": _("Your list is full. You can check up to %(max)d medicines at a time. Remove one to add another."),
+        "too-big": _(
+            "We could not add %(name)s: your list has no more room on this device. Remove one to add another."
+        ),
     }
-    return _respond(request, medlist, messages[outcome] % {"name": medication.name})
+    return _respond(
+        request, medlist, messages[outcome] % {"name": medication.name, "max": settings.MEDLIST_MAX_ENTRIES}
+    )
 
 
 def _known_brand(slug: str, label: str) -> str:
@@ -202,12 +208,13 @@ def change_dose(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def clear(request: HttpRequest) -> HttpResponse:
-    # A full page load either way: Clear-Site-Data also drops the CSRF cookie, which the next page renews.
+    # A full page load either way. Only the list cookie is deleted, with the browser's cached copies of
+    # pages (Clear-Site-Data "cache"): "cookies" would also sign staff out on a shared computer.
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
     else:
         response = redirect("interactions:check")
     medlist_store.clear(response)
-    response["Clear-Site-Data"] = '"cookies"'
+    response["Clear-Site-Data"] = '"cache"'
     return _private(response)

@@ -8,6 +8,7 @@ written in the same transaction as the content: a rolled-back edit rolls the tok
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import TypeVar
 
 from django.core.cache import cache, caches
 
+logger = logging.getLogger(__name__)
 VERSION_CACHE = "content_version"
 VERSION_KEY = "content-version"
 T = TypeVar("T")
@@ -55,8 +57,15 @@ def one_bump() -> Iterator[None]:
 def cached(name: str, version: str, build: Callable[[], T], timeout: int = 3600) -> T:
     """The value cached for this content version, built and stored on a miss."""
     key = f"content:{name}:{version}"
-    value = cache.get(key)
+    try:
+        value = cache.get(key)
+    except Exception:  # the shared cache is down: build it here, and keep serving
+        logger.warning("Shared cache unavailable; built %s without it.", name, exc_info=True)
+        return build()
     if value is None:
         value = build()
-        cache.set(key, value, timeout)
+        try:
+            cache.set(key, value, timeout)
+        except Exception:
+            logger.warning("Shared cache unavailable; %s not stored.", name, exc_info=True)
     return value

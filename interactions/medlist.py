@@ -23,6 +23,8 @@ from interactions.models import Medication, Regimen
 
 PAYLOAD_VERSION = 1
 LABEL_MAX_LENGTH = 60
+# Browsers keep cookies up to 4096 bytes, name and attributes included: the value stays well under.
+COOKIE_MAX_BYTES = 3800
 
 
 def is_slug(text: str) -> bool:
@@ -67,6 +69,10 @@ class MedList:
         if self.is_full:
             return "full"
         self.entries.append(MedEntry(slug, regimen, label[:LABEL_MAX_LENGTH]))
+        if len(encode(self)) > COOKIE_MAX_BYTES:
+            # Browsers drop a cookie over about 4 kB: refuse the add rather than lose the list.
+            self.entries.pop()
+            return "too-big"
         return "added"
 
     def remove(self, slug: str) -> bool:

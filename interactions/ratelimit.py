@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -12,12 +13,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+logger = logging.getLogger(__name__)
+
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address: CLIENT_IP_HEADER's first entry behind a trusted proxy, else the socket's."""
+    """The client's address as the nearest trusted proxy saw it.
+
+    Each proxy appends the address it received from, so entries are counted from the right: with
+    TRUSTED_PROXY_COUNT proxies in front of the app, the entry that many places from the end is the
+    client. Entries further left are whatever the client chose to send, and never trusted.
+    """
     address = ""
-    if settings.CLIENT_IP_HEADER:
-        address = request.META.get(settings.CLIENT_IP_HEADER, "").split(",")[0].strip()
+    if settings.CLIENT_IP_HEADER and settings.TRUSTED_PROXY_COUNT:
+        entries = [e.strip() for e in request.META.get(settings.CLIENT_IP_HEADER, "").split(",") if e.strip()]
+        if len(entries) >= settings.TRUSTED_PROXY_COUNT:
+            address = entries[-settings.TRUSTED_PROXY_COUNT]
     return address or request.META.get("REMOTE_ADDR", "")
 
 
@@ -30,8 +40,17 @@ def client_id(request: HttpRequest) -> str:
 def over_budget(request: HttpRequest, scope: str) -> int:
     """Count this request; return seconds to wait when the client is over its budget, else 0.
 
-    A window opens at a client's first request and lasts RATE_LIMIT_WINDOW_SECONDS.
+    A window opens at a client's first request and lasts RATE_LIMIT_WINDOW_SECONDS. If the cache is
+    down, the limit fails open (logged): a patient checking a list matters more than the budget.
     """
+    try:
+        return _count(request, scope)
+    except Exception:  # any cache backend's connection error
+        logger.warning("Rate limit cache unavailable; request allowed (scope %s).", scope, exc_info=True)
+        return 0
+
+
+def _count(request: HttpRequest, scope: str) -> int:
     window = settings.RATE_LIMIT_WINDOW_SECONDS
     now = time.time()
     key = f"ratelimit:{scope}:{client_id(request)}"

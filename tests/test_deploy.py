@@ -47,7 +47,7 @@ def production_env(**extra: str) -> dict[str, str]:
 def test_healthz_is_200_with_the_database_up(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": True}
+    assert response.json() == {"status": "ok", "database": True, "cache": True}
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
@@ -168,7 +168,7 @@ def test_two_gunicorn_processes_share_one_sqlite_database(tmp_path):
         for server in servers:
             status, body = benchmarks.http_get(server.base_url + "/healthz?private=zoloft", headers, timeout=10)
             assert status == 200, server.log_tail()
-            assert json.loads(body) == {"status": "ok", "database": True}
+            assert json.loads(body) == {"status": "ok", "database": True, "cache": True}
             status, body = benchmarks.http_get(server.base_url + "/api/v1/medications?q=naltrexone", headers)
             assert status == 200, server.log_tail()
             assert json.loads(body)

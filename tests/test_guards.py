@@ -65,3 +65,75 @@ def test_a_bad_boolean_setting_fails_loudly():
     result = start_django({**os.environ, "DEBUG": "perhaps"})
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+def test_the_vendored_htmx_is_the_reviewed_file():
+    """A changed vendored script must be a deliberate, reviewed change: update this pin with it."""
+    import hashlib
+
+    path = project_settings.BASE_DIR / "static" / "vendor" / "htmx-2.min.js"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+    assert 'version:"2.0.11"' in path.read_text()
+
+
+# Sample arguments for every public page's URL pattern; a new pattern must be added here or listed
+# as not a page, so the guard below cannot silently skip it.
+PAGE_SAMPLES = {
+    "interactions:home": [()],
+    "interactions:check": [()],
+    "interactions:check_print": [()],
+    "interactions:medication_search": [(), "?q=zoloft", "?q=zolft"],
+    "interactions:medication": [("naltrexone",), ("sertraline",), ("abacavir",), ("hydrocodone-and-acetaminophen",)],
+    "interactions:covered": [()],
+    "education:article_list": [()],
+    "education:article": [("kratom",), ("precipitated-withdrawal",)],
+    "privacy": [()],
+}
+NOT_PAGES = {
+    "interactions:check_add",
+    "interactions:check_suggest",
+    "interactions:check_remove",
+    "interactions:check_dose",
+    "interactions:check_clear",
+    "interactions:api_medications",
+    "interactions:api_check",
+    "interactions:api_openapi",
+    "healthz",
+}
+
+
+def _named_patterns(resolver=None, namespace: str = "") -> set[str]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    names = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _named_patterns(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(namespace + entry.name)
+    return names
+
+
+def test_every_url_pattern_is_a_sampled_page_or_listed_as_not_one():
+    assert _named_patterns() == set(PAGE_SAMPLES) | NOT_PAGES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "sample"), [(name, sample) for name, samples in PAGE_SAMPLES.items() for sample in samples]
+)
+def test_every_page_has_one_h1_a_short_title_a_description_and_unique_ids(client, name, sample):
+    url = reverse(name, args=sample) if isinstance(sample, tuple) else reverse(name) + sample
+    response = client.get(url)
+    assert response.status_code == 200, url
+    html = response.content.decode()
+    assert len(re.findall(r"<h1[\s>]", html)) == 1, url
+    title = re.search(r"<title>(.*?)</title>", html, re.DOTALL)
+    assert title and "<" not in title.group(1) and len(title.group(1).strip()) <= 80, url
+    assert re.search(r'<meta name="description" content="[^"]{20,}">', html), url
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

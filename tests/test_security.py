@@ -175,7 +175,7 @@ def test_a_500_uses_our_page_without_a_stack_trace(settings):
 def test_health_check(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": True}
+    assert response.json() == {"status": "ok", "database": True, "cache": True}
 
 
 def test_the_privacy_page_explains_what_is_stored(client):

@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from interactions.medlist import cookie_name
 from tests.browser.conftest import PHONE, BrowserLog, list_heading, origin
+from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,8 +84,14 @@ def test_check_journey_with_javascript_at_phone_width(live_server, page: Page, b
     assert_no_horizontal_scroll(page)
     assert_not_reloaded(page)
 
+    # The answer comes first: at phone size the first verdict is on screen without scrolling.
+    badge = findings.locator(".finding .badge").first
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / "check-phone-answer-first.png"))
+    box_of_badge = badge.bounding_box()
+    assert box_of_badge is not None and box_of_badge["y"] + box_of_badge["height"] <= PHONE["height"], box_of_badge
+
+    # With JavaScript a new dose applies at once: no separate button press.
     page.get_by_label("Which Naltrexone do you take?").select_option(label="Tablet, usually 50 mg a day")
-    page.get_by_role("button", name="Change dose").click()
     expect(page.locator("#medlist .notice")).to_have_text("Dose updated. The results below now match it.")
     expect(findings.locator(".finding-title")).to_have_text(TABLET_FINDING)
     # Vivitrol means the shot: at another dose the entry goes back to its generic name.

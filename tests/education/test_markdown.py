@@ -73,6 +73,18 @@ def test_external_links_are_marked_and_do_not_leak_the_referrer():
     assert 'rel="noopener noreferrer"' in html
 
 
+def test_a_protocol_relative_link_is_marked_external_too():
+    html = render_article("[x](//evil.example/x)").html
+    assert 'class="external"' in html
+    assert 'rel="noopener noreferrer"' in html
+    assert "[x]" not in html
+
+
+def test_a_link_within_the_site_is_not_external():
+    html = render_article("[Kratom](/learn/kratom/)").html
+    assert 'class="external"' not in html
+
+
 def test_long_pieces_get_a_table_of_contents():
     body = "\n\n".join(f"## Part {n}\n\nText for part {n}." for n in range(1, 5))
     result = render_article(body)

@@ -102,3 +102,21 @@ def test_loading_runs_two_queries_whatever_the_size(django_assert_num_queries):
     token = medlist.encode(MedList([MedEntry(s) for s in ["oxycodone", "naltrexone", "sertraline", "tramadol"]]))
     with django_assert_num_queries(2):
         medlist.load(request_with(token))
+
+
+def test_an_add_that_would_not_fit_in_the_cookie_is_refused_and_the_list_kept():
+    # 30 long names: a browser would silently drop a cookie this large.
+    items = MedList()
+    outcomes = [items.add(f"medicine-with-a-very-long-name-{i:02d}-" + "x" * 80, None, "Brand" * 10) for i in range(30)]
+    assert "too-big" in outcomes
+    kept = outcomes.index("too-big")
+    assert outcomes[:kept] == ["added"] * kept
+    assert len(medlist.encode(items)) <= medlist.COOKIE_MAX_BYTES
+    assert len(items.entries) == kept
+
+
+def test_patient_copy_follows_the_idle_and_size_settings(client, settings):
+    settings.MEDLIST_IDLE_SECONDS = 4 * 3600
+    html = client.get("/check/").content.decode() + client.get("/privacy/").content.decode()
+    assert "after 4 hours without use" in html
+    assert "2 hours" not in html
