@@ -6,7 +6,7 @@ STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test bench backup restore lint format chromium postgres redis
+.PHONY: setup run test test-fast bench backup restore lint format chromium postgres redis
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ redis:
 
 test: $(STAMP) chromium postgres redis
 	$(PY) -m pytest -n 2
+
+# The inner loop: no browser, no servers, no 107,000-name dictionary (curated content only).
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 -m "not browser and not processes and not dictionary"
 
 bench: setup
 	$(PY) manage.py bench

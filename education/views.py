@@ -10,7 +10,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from config.htmx import template_for
 from education.models import Article
-from interactions.models import Status
+from interactions import search as search_service
+from interactions.models import Medication, Status
 
 MAX_FILTER_LENGTH = 100
 
@@ -21,12 +22,27 @@ def article_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_FILTER_LENGTH]
     articles = Article.objects.published().only("title", "slug", "topic", "summary")
     if query:
-        articles = articles.filter(Q(title__icontains=query) | Q(summary__icontains=query) | Q(body__icontains=query))
+        matches = Q(title__icontains=query) | Q(summary__icontains=query) | Q(body__icontains=query)
+        medication = _medication_for(query)
+        if medication is not None:
+            # "zoloft" finds the guides about sertraline and its classes, through the same search service.
+            matches |= Q(medications=medication) | Q(drug_classes__in=medication.classes.all())
+        articles = articles.filter(matches).distinct()
     topics = [
         (topic, list(items)) for topic, items in groupby(articles.order_by("topic", "title"), key=lambda a: a.topic)
     ]
     context = {"query": query, "topics": topics, "count": sum(len(items) for _, items in topics)}
     return render(request, template_for(request, "education/article_list.html", "article-results"), context)
+
+
+def _medication_for(query: str) -> Medication | None:
+    try:
+        match = search_service.best_match(query)
+    except search_service.SearchInputError:
+        return None
+    if match is None or (match.tier == search_service.TIER_FUZZY and len(query) < 5):
+        return None
+    return Medication.objects.filter(slug=match.slug, curated=True).first()
 
 
 @require_safe

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bz2
 import importlib.resources
 import pickle
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,6 +43,15 @@ def load_dictionary() -> dict:
 
 def medication_slug(canonical: str) -> str:
     return slugify(canonical.replace("/", " "))[:200]
+
+
+# Wiki markup and escaped HTML that came into the dictionary with some names ("<ref name=...>",
+# "{{cite web", "''with [[..."): never a name a person would type or should read.
+_JUNK = re.compile(r"&lt;|&gt;|&quot;|&amp;|\{\{|\}\}|\[\[|\]\]|''|<|>|\bref name\b|\bcite (web|book|journal)\b", re.I)
+
+
+def is_junk_name(text: str) -> bool:
+    return bool(_JUNK.search(text)) or len(text) > 150
 
 
 def display_name(variant: str) -> str:
@@ -122,6 +132,8 @@ def _import_names(variant_to_canonical, variant_data, slug_to_id: dict[str, int]
             medication_id = slug_to_id.get(medication_slug(canonical))
             normalized = normalize_name(variant)[:200]
             if medication_id is None or not normalized or (medication_id, normalized) in existing:
+                continue
+            if is_junk_name(variant):
                 continue
             existing.add((medication_id, normalized))
             new.append(

@@ -89,16 +89,20 @@ def _regimen_for(slug: str, value: str | None) -> str | None:
 def suggest(request: HttpRequest) -> HttpResponse:
     """Combobox options for the add form. A POST, so what a person types never appears in a URL."""
     query = request.POST.get("q", "")
-    suggestions, message = [], ""
+    suggestions, message, did_you_mean = [], "", []
     if query.strip():
         try:
             suggestions = search_service.search(query, limit=8)
         except search_service.SearchInputError as exc:
             message = str(exc)
         if not suggestions and not message:
-            message = _not_found_message(query)
+            # The guesses come as buttons here, so the message does not name them too.
+            message = _not_found_message(query, name_guesses=False)
+            did_you_mean = search_service.suggestions(query)
     response = render(
-        request, "interactions/check_suggest.html", {"suggestions": suggestions, "suggest_message": message}
+        request,
+        "interactions/check_suggest.html",
+        {"suggestions": suggestions, "suggest_message": message, "did_you_mean": did_you_mean},
     )
     return _private(response)
 
@@ -167,9 +171,9 @@ def _brand_fits(slug: str, label: str, regimen: str | None) -> bool:
     return not implied or regimen in implied
 
 
-def _not_found_message(query: str) -> str:
+def _not_found_message(query: str, *, name_guesses: bool = True) -> str:
     text = query.strip()[:100]
-    suggestions = search_service.suggest(text) if text else []
+    suggestions = search_service.suggest(text) if text and name_guesses else []
     message = _("We could not find a medicine called “%(query)s”. Check the spelling, or ask your pharmacist.") % {
         "query": text
     }

@@ -465,6 +465,12 @@ class Interaction(models.Model):
                 condition=Q(author__isnull=True) | Q(reviewed_by__isnull=True) | ~Q(reviewed_by=models.F("author")),
                 name="interaction_reviewer_not_author",
             ),
+            models.CheckConstraint(condition=Q(severity__in=Severity.values), name="interaction_severity_valid"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="interaction_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(reviewed_on__isnull=False),
+                name="interaction_published_has_review_date",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -574,6 +580,10 @@ class ListRule(Reviewed):
             models.CheckConstraint(condition=Q(min_count__gte=1), name="listrule_min_count_positive"),
             models.CheckConstraint(condition=Q(severity__in=Severity.values), name="listrule_severity_valid"),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="listrule_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(reviewed_on__isnull=False),
+                name="listrule_published_has_review_date",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -628,6 +638,10 @@ class StandingMessage(Reviewed):
                 name="standingmessage_one_target",
             ),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="standingmessage_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(reviewed_on__isnull=False),
+                name="standingmessage_published_has_review_date",
+            ),
         ]
 
     def __str__(self) -> str:

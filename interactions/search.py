@@ -408,18 +408,28 @@ def search(query: str, *, limit: int = 10) -> list[SearchResult]:
     return get_index().lookup(text, max(1, min(limit, settings.SEARCH_MAX_LIMIT)))
 
 
-def suggest(query: str, *, limit: int = 3) -> list[str]:
-    """Looser guesses among the hand-checked medicines, for names that found nothing."""
+@dataclass(frozen=True)
+class Suggestion:
+    slug: str
+    name: str
+
+
+def suggestions(query: str, *, limit: int = 3) -> list[Suggestion]:
+    """Looser guesses among the hand-checked medicines, for names that found nothing: the real
+    medicine's name, never the typo or misspelling that matched."""
     index = get_index()
     key = normalize_name(parse_strength(query)[0])
     matches = extract(key, index.curated_keys, scorer=fuzz.WRatio, score_cutoff=75, limit=limit * 4)
-    suggestions: list[str] = []
+    found: dict[str, Suggestion] = {}
     for _choice, _score, position in matches:
-        name = index.curated_names[position]
-        label = index.medications[name.medication_id].name
-        if label not in suggestions:
-            suggestions.append(label)
-    return suggestions[:limit]
+        medication = index.medications[index.curated_names[position].medication_id]
+        found.setdefault(medication.slug, Suggestion(medication.slug, medication.name))
+    return list(found.values())[:limit]
+
+
+def suggest(query: str, *, limit: int = 3) -> list[str]:
+    """The suggestions' names (the API's `suggestions` field)."""
+    return [s.name for s in suggestions(query, limit=limit)]
 
 
 def best_match(query: str) -> SearchResult | None:

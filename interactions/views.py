@@ -37,7 +37,13 @@ def medication_search(request: HttpRequest) -> HttpResponse:
             results = search_service.search(query, limit=10)
         except search_service.SearchInputError as exc:
             error = str(exc)
-    context = {"query": query[: settings.SEARCH_MAX_QUERY_LENGTH], "results": results, "error": error}
+    did_you_mean = search_service.suggestions(query) if query.strip() and not results and not error else []
+    context = {
+        "query": query[: settings.SEARCH_MAX_QUERY_LENGTH],
+        "results": results,
+        "error": error,
+        "did_you_mean": did_you_mean,
+    }
     return render(request, template_for(request, "interactions/medication_search.html", "results"), context)
 
 

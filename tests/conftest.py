@@ -35,14 +35,31 @@ def load_curated_content() -> None:
     load_initial_content(dictionary=False)
 
 
+PROCESS_MODULES = {"test_deploy", "test_multiprocess", "test_resilience"}
+_needs_dictionary = True
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark browser and process tests by where they live; import the dictionary only when a selected
+    test asks for it, so the inner loop (make test-fast) starts in seconds."""
+    global _needs_dictionary
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+        if item.module.__name__.rsplit(".", 1)[-1] in PROCESS_MODULES:
+            item.add_marker(pytest.mark.processes)
+    _needs_dictionary = any(item.get_closest_marker("dictionary") for item in items)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Seed the test database once: curated content plus the full imported dictionary."""
+    """Seed the test database once: curated content, plus the full imported dictionary when needed."""
     from interactions.content_packs import load_initial_content
 
     with django_db_blocker.unblock(), open(os.devnull, "w") as quiet:
         load_initial_content(dictionary=False)
-        call_command("import_catalog", stdout=quiet)
+        if _needs_dictionary:
+            call_command("import_catalog", stdout=quiet)
 
 
 @pytest.fixture(autouse=True)

@@ -141,6 +141,7 @@ def delete_content() -> None:
     raise AssertionError(f"Could not empty: {still}")
 
 
+@pytest.mark.dictionary  # an imported, uncovered medicine
 @pytest.mark.django_db
 def test_backup_round_trip_reproduces_the_content_exactly(tmp_path):
     keep_only_a_sample_of_the_imported_dictionary()

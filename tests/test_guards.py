@@ -84,7 +84,7 @@ PAGE_SAMPLES = {
     "interactions:check": [()],
     "interactions:check_print": [()],
     "interactions:medication_search": [(), "?q=zoloft", "?q=zolft"],
-    "interactions:medication": [("naltrexone",), ("sertraline",), ("abacavir",), ("hydrocodone-and-acetaminophen",)],
+    "interactions:medication": [("naltrexone",), ("sertraline",), ("hydrocodone-and-acetaminophen",), ("abacavir",)],
     "interactions:covered": [()],
     "education:article_list": [()],
     "education:article": [("kratom",), ("precipitated-withdrawal",)],
@@ -122,10 +122,16 @@ def test_every_url_pattern_is_a_sampled_page_or_listed_as_not_one():
     assert _named_patterns() == set(PAGE_SAMPLES) | NOT_PAGES
 
 
+def _page_params():
+    for name, samples in PAGE_SAMPLES.items():
+        for sample in samples:
+            # abacavir: an imported, uncovered medicine from the full dictionary
+            marks = [pytest.mark.dictionary] if sample == ("abacavir",) else []
+            yield pytest.param(name, sample, marks=marks, id=f"{name}{sample}")
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("name", "sample"), [(name, sample) for name, samples in PAGE_SAMPLES.items() for sample in samples]
-)
+@pytest.mark.parametrize(("name", "sample"), list(_page_params()))
 def test_every_page_has_one_h1_a_short_title_a_description_and_unique_ids(client, name, sample):
     url = reverse(name, args=sample) if isinstance(sample, tuple) else reverse(name) + sample
     response = client.get(url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 
 import pytest
@@ -91,6 +92,8 @@ def new_rule(*, status: str = Status.DRAFT, author=None, severity: str = Severit
     a = fields.pop("medication_a", None) or new_medication()
     b = fields.pop("medication_b", None) or new_medication()
     number = next(_names)
+    if status == Status.PUBLISHED:
+        fields.setdefault("reviewed_on", datetime.date.today())  # the database refuses one without it
     rule = Interaction.objects.create(
         slug=f"test-rule-{number}",
         title=f"Test rule {number}",

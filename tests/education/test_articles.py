@@ -108,3 +108,13 @@ def test_saving_renders_the_body_once(django_user_model):
 def test_the_article_page_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         client.get(reverse("education:article", args=["kratom"]))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "article"), [("zoloft", "antidepressant"), ("suboxone", "naltrexone"), ("vivitrol", "naltrexone")]
+)
+def test_guides_find_brands_through_the_search_service(client, typed, article):
+    html = client.get("/learn/", {"q": typed}).content.decode()
+    assert article in html.lower()
+    assert "/learn/" in html

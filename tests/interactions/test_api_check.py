@@ -70,6 +70,7 @@ def test_unresolved_names_get_suggestions_when_close(client):
     assert data["unresolved"][0]["suggestions"]
 
 
+@pytest.mark.dictionary  # an imported, uncovered medicine
 def test_uncovered_pairs_are_reported_as_not_reviewed(client):
     data = client.get(URL, {"med": ["zoloft", "abacavir"]}).json()
     validate(data, "CheckResult")

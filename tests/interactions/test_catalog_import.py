@@ -54,3 +54,19 @@ def test_foreign_generic_names_are_not_taken_for_brands():
     assert not guess_is_brand("sertralina", "sertraline", {})
     assert not guess_is_brand("sertraline hydrochloride", "sertraline", {})
     assert guess_is_brand("lustral", "sertraline", {})
+
+
+@pytest.mark.django_db
+def test_no_imported_name_carries_markup_or_junk():
+    from interactions.catalog import is_junk_name
+
+    suspects = MedicationName.objects.filter(name__regex=r"[<>{}\[\]&']|cite|ref").values_list("name", flat=True)
+    assert MedicationName.objects.count() > 100_000  # the whole imported dictionary
+    assert [name for name in suspects if is_junk_name(name)] == []
+
+
+@pytest.mark.django_db
+def test_a_misspelling_is_never_shown_as_a_name_on_a_medicine_page(client):
+    html = client.get("/medications/naltrexone/").content.decode()
+    assert "Naltraxone" not in html and "naltraxone" not in html
+    assert "Vivitrol" in html

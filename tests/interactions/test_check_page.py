@@ -196,6 +196,7 @@ def test_a_tampered_cookie_gets_a_friendly_notice(client):
     assert b"could not be read" in response.content
 
 
+@pytest.mark.dictionary  # an imported, uncovered medicine
 def test_uncovered_pairs_say_ask_your_pharmacist(client):
     with_list(client, ("sertraline",), ("abacavir",))
     html = client.get(CHECK).content.decode()

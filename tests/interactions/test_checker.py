@@ -222,6 +222,7 @@ def test_covered_medicines_without_a_rule_have_no_known_interaction():
     assert result.pairs[0].status == PairStatus.NO_KNOWN_INTERACTION
 
 
+@pytest.mark.dictionary  # an imported, uncovered medicine
 def test_an_uncovered_medicine_is_never_reported_as_safe():
     result = check(entries("sertraline", "abacavir"))
     assert result.findings == []

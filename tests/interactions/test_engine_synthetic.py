@@ -245,6 +245,7 @@ def test_a_whole_list_finding_names_every_medicine_involved(world):
         summary="You take {medicines}.",
         action="Ask.",
         status=Status.PUBLISHED,
+        reviewed_on=TODAY,
     )
     two = check([CheckEntry("syn-s1"), CheckEntry("syn-s2"), CheckEntry("syn-plain")], today=TODAY)
     assert not two.list_findings
@@ -268,6 +269,7 @@ def test_a_whole_list_rule_with_an_anchor_needs_the_anchor(world):
         summary="{medicines}.",
         action="Ask.",
         status=Status.PUBLISHED,
+        reviewed_on=TODAY,
     )
     without = check([CheckEntry("syn-ssri-a"), CheckEntry("syn-mild")], today=TODAY)
     assert not without.list_findings
@@ -291,10 +293,21 @@ def test_standing_messages_follow_the_dose_form(world):
     )
     for slug, target in (("syn-all", {}), ("syn-tab-only", {"regimen": tablet}), ("syn-shot-only", {"regimen": shot})):
         StandingMessage.objects.create(
-            slug=slug, medication=world["plain"], title=slug, text="Text.", status=Status.PUBLISHED, **target
+            slug=slug,
+            medication=world["plain"],
+            title=slug,
+            text="Text.",
+            status=Status.PUBLISHED,
+            reviewed_on=TODAY,
+            **target,
         )
     StandingMessage.objects.create(
-        slug="syn-group", drug_class=world["blocker"], title="Group", text="Text.", status=Status.PUBLISHED
+        slug="syn-group",
+        drug_class=world["blocker"],
+        title="Group",
+        text="Text.",
+        status=Status.PUBLISHED,
+        reviewed_on=TODAY,
     )
 
     def keys(*entries: CheckEntry) -> list[str]:
@@ -303,3 +316,15 @@ def test_standing_messages_follow_the_dose_form(world):
     assert keys(CheckEntry("syn-plain", "syn-plain-tab")) == ["syn-all", "syn-tab-only"]
     assert keys(CheckEntry("syn-plain")) == ["syn-all", "syn-shot-only", "syn-tab-only"]  # dose unknown: all
     assert keys(CheckEntry("syn-mao")) == ["syn-group"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"severity": "bogus"}, {"status": "whatever"}, {"status": Status.PUBLISHED, "reviewed_on": None}],
+)
+def test_the_database_refuses_a_rule_that_could_mislead(world, changes):
+    from django.db import IntegrityError, transaction
+
+    made = rule("syn-sero-sero", world["seroton"], world["seroton"], Severity.MODERATE)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Interaction.objects.filter(pk=made.pk).update(**changes)

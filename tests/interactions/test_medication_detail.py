@@ -25,6 +25,7 @@ def test_naltrexone_lists_its_dose_forms(client):
     assert "Monthly shot (Vivitrol)" in html
 
 
+@pytest.mark.dictionary  # an imported, uncovered medicine
 def test_an_unreviewed_medicine_says_so(client):
     html = client.get(reverse("interactions:medication", args=["abacavir"])).content.decode()
     assert "Not covered yet" in html

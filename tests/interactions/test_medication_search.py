@@ -60,3 +60,17 @@ def test_odd_input_is_escaped_and_answered(client, text):
 
 def test_it_rejects_post(client):
     assert client.post(URL).status_code == 405
+
+
+@pytest.mark.django_db
+def test_did_you_mean_offers_links_to_the_real_medicines(client):
+    html = client.get("/medications/", {"q": "sertralinexyz"}).content.decode()
+    assert "Did you mean:" in html
+    assert 'href="/medications/sertraline/">Sertraline</a>' in html
+
+
+@pytest.mark.django_db
+def test_the_add_box_offers_did_you_mean_as_buttons(client):
+    html = client.post("/check/suggest/", {"q": "sertralinexyz"}).content.decode()
+    assert 'name="pick" value="sertraline"' in html
+    assert "Add Sertraline" in html
