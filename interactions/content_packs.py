@@ -19,6 +19,7 @@ import textstat
 from django.conf import settings
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from interactions import content_version
 from interactions.models import (
@@ -416,9 +417,19 @@ def _write_packs(packs: Packs) -> dict[str, int]:
         medications[slug] = _load_medication(slug, data, medications.get(slug), groups)
     for slug, data in packs.medications.items():
         _load_medication_links(medications[slug], data, medications, groups, refs)
+    # Groups are additive (a pack adds to a medicine's profile, never removes): one insert for all.
+    membership = Medication.classes.through
+    membership.objects.bulk_create(
+        [
+            membership(medication_id=medications[slug].pk, drugclass_id=groups[group].pk)
+            for slug, data in packs.medications.items()
+            for group in dict.fromkeys(data.get("groups", []))
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
     regimens = {r.slug: r for r in Regimen.objects.all()}
-    for slug, data in packs.rules.items():
-        _load_rule(slug, data, medications, groups, regimens, refs)
+    _load_rules(packs.rules, medications, groups, regimens, refs)
     for slug, data in packs.list_rules.items():
         _load_list_rule(slug, data, groups, refs)
     for slug, data in packs.standing_messages.items():
@@ -528,8 +539,6 @@ def _load_medication(slug: str, data: dict, current: Medication | None, groups) 
 
 
 def _load_medication_links(medication: Medication, data: dict, medications, groups, refs) -> None:
-    if data.get("groups"):
-        medication.classes.add(*(groups[s] for s in data["groups"]))
     if data.get("ingredients"):
         medication.ingredients.set([medications[s] for s in data["ingredients"]])
     if data.get("coverage"):
@@ -600,12 +609,50 @@ def _published(data: dict) -> dict:
     }
 
 
-def _load_rule(slug: str, data: dict, medications, groups, regimens, refs) -> None:
-    a = _side(data["a"], medications, groups, regimens)
-    b = _side(data["b"], medications, groups, regimens)
-    rule, _ = Interaction.objects.update_or_create(
-        slug=slug,
-        defaults={
+RULE_FIELDS = [
+    "medication_a",
+    "drug_class_a",
+    "regimen_a",
+    "medication_b",
+    "drug_class_b",
+    "regimen_b",
+    "pair_key",
+    "severity",
+    "title",
+    "summary",
+    "action",
+    "urgent_signs",
+    "washout_days",
+    "washout_stop",
+    "timing",
+    "mechanism",
+    "evidence",
+    "status",
+    "reviewed_on",
+    "next_review_due",
+    "updated_at",
+]
+
+
+def _field_values(rule: Interaction) -> tuple:
+    return tuple(
+        getattr(rule, f"{name}_id" if name[:-2] in ("medication", "drug_class", "regimen") else name)
+        for name in RULE_FIELDS
+        if name != "updated_at"
+    )
+
+
+def _load_rules(rules: dict[str, dict], medications, groups, regimens, refs) -> None:
+    """Every pack rule in a few queries: bulk writes (which move the content version themselves),
+    with the derived pair key set here because bulk writes send no pre_save signal."""
+    existing = {r.slug: r for r in Interaction.objects.filter(slug__in=list(rules))}
+    now = timezone.now()
+    new, changed = [], []
+    for slug, data in rules.items():
+        rule = existing.get(slug) or Interaction(slug=slug)
+        a = _side(data["a"], medications, groups, regimens)
+        b = _side(data["b"], medications, groups, regimens)
+        values = {
             "medication_a": a["medication"],
             "drug_class_a": a["drug_class"],
             "regimen_a": a["regimen"],
@@ -622,10 +669,30 @@ def _load_rule(slug: str, data: dict, medications, groups, regimens, refs) -> No
             "timing": data.get("timing", ""),
             "mechanism": data.get("mechanism", ""),
             "evidence": data.get("evidence", Evidence.ESTABLISHED),
+            "updated_at": now,
             **_published(data),
-        },
+        }
+        before = _field_values(rule) if rule.pk else None
+        for name, value in values.items():
+            setattr(rule, name, value)
+        rule.pair_key = rule.compute_pair_key()
+        if rule.pk is None:
+            new.append(rule)
+        elif _field_values(rule) != before:  # a second load of the same packs writes nothing
+            changed.append(rule)
+    Interaction.objects.bulk_update(changed, RULE_FIELDS, batch_size=50)
+    Interaction.objects.bulk_create(new, batch_size=200)
+    ids = dict(Interaction.objects.filter(slug__in=list(rules)).values_list("slug", "id"))
+    through = Interaction.references.through
+    through.objects.filter(interaction_id__in=ids.values()).delete()
+    through.objects.bulk_create(
+        [
+            through(interaction_id=ids[slug], reference_id=refs[key].pk)
+            for slug, data in rules.items()
+            for key in dict.fromkeys(data["references"])
+        ],
+        batch_size=500,
     )
-    rule.references.set([refs[k] for k in data["references"]])
 
 
 def _load_list_rule(slug: str, data: dict, groups, refs) -> None:
