@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -68,7 +70,18 @@ def service_unavailable(request: HttpRequest) -> HttpResponse:
 
 
 def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
-    response = error_response(request, 429)
+    if getattr(request, "htmx", False):
+        # htmx swaps a 429 (see the htmx-config meta tag) into the page's notice, where it is seen and
+        # announced, instead of Add silently doing nothing.
+        title, _text = ERROR_PAGES[429]
+        wait = ngettext(
+            "Please wait %(n)d second, then try again.", "Please wait %(n)d seconds, then try again.", retry_after
+        ) % {"n": retry_after}
+        response = HttpResponse(format_html("<p><strong>{}.</strong> {}</p>", title, wait), status=429)
+        response["HX-Retarget"] = "#rate-limit-notice"
+        response["HX-Reswap"] = "innerHTML"
+    else:
+        response = error_response(request, 429)
     response["Retry-After"] = str(retry_after)
     return response
 

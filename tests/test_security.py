@@ -207,3 +207,19 @@ def test_the_development_server_request_log_is_silent():
     logger = logging.getLogger("django.server")
     assert not logger.isEnabledFor(logging.ERROR)
     assert not logger.propagate
+
+
+def test_a_rate_limited_htmx_request_says_so_in_the_page(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check": 1}
+    htmx = {"HX-Request": "true"}
+    client.post("/check/add/", {"q": "zoloft"}, headers=htmx)
+    response = client.post("/check/add/", {"q": "tramadol"}, headers=htmx)
+    assert response.status_code == 429
+    # htmx is configured to swap a 429 (base.html) into the visible, announced notice.
+    assert response["HX-Retarget"] == "#rate-limit-notice"
+    assert response["HX-Reswap"] == "innerHTML"
+    assert "Too many requests" in response.content.decode()
+    assert "seconds, then try again" in response.content.decode()
+    page = client.get("/learn/").content.decode()
+    assert 'id="rate-limit-notice"' in page and 'role="status"' in page
+    assert '{"code":"429","swap":true}' in page

@@ -194,3 +194,18 @@ def test_tampered_list_cookie_shows_friendly_notice(live_server, page: Page, bro
     page.reload()
     expect(page.locator("#medlist .notice")).to_have_count(0)
     browser_log.assert_clean(origin(live_server.url))
+
+
+def test_with_javascript_a_rate_limit_shows_a_polite_message(live_server, page: Page, seeded, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check": 2}
+    page.goto(live_server.url + "/check/")  # the page view counts as one
+    box = page.get_by_role("combobox", name="Add a medicine")
+    box.fill("zoloft")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(list_heading(page)).to_have_text("Your list: 1 medicine")
+    box.fill("tramadol")
+    page.get_by_role("button", name="Add", exact=True).click()
+    notice = page.locator("#rate-limit-notice")
+    expect(notice).to_contain_text("Too many requests")
+    expect(notice).to_be_visible()
+    expect(list_heading(page)).to_have_text("Your list: 1 medicine")  # nothing silently lost or added
