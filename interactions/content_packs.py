@@ -610,26 +610,10 @@ def _published(data: dict) -> dict:
 
 
 RULE_FIELDS = [
-    "medication_a",
-    "drug_class_a",
-    "regimen_a",
-    "medication_b",
-    "drug_class_b",
-    "regimen_b",
+    *Interaction.SIDE_FIELDS,
     "pair_key",
-    "severity",
-    "title",
-    "summary",
-    "action",
-    "urgent_signs",
-    "washout_days",
-    "washout_stop",
-    "timing",
-    "mechanism",
-    "evidence",
-    "status",
-    "reviewed_on",
-    "next_review_due",
+    *Interaction.TEXT_FIELDS,
+    *Interaction.REVIEW_FIELDS,
     "updated_at",
 ]
 

@@ -707,21 +707,7 @@ def _add(plan: ImportPlan, row: SourceRow, key: str, problems: list[str], curren
 SCALAR_FIELDS = {
     "medications": ["name", "kind", "medlineplus_id", "drugbank_id", "description", "curated", "interactions_reviewed"],
     "names": ["is_brand"],
-    "interactions": [
-        "title",
-        "severity",
-        "summary",
-        "action",
-        "urgent_signs",
-        "washout_days",
-        "washout_stop",
-        "timing",
-        "mechanism",
-        "evidence",
-        "status",
-        "reviewed_on",
-        "next_review_due",
-    ],
+    "interactions": [*Interaction.TEXT_FIELDS, *Interaction.REVIEW_FIELDS],
 }
 
 

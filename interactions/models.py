@@ -398,6 +398,22 @@ def _one_side(side: str) -> Q:
 class Interaction(models.Model):
     """A reviewed rule between two sides, each a medication or a drug class."""
 
+    # One list of a rule's fields for every writer (import/export, content packs): they cannot drift.
+    SIDE_FIELDS = ("medication_a", "drug_class_a", "regimen_a", "medication_b", "drug_class_b", "regimen_b")
+    TEXT_FIELDS = (
+        "title",
+        "severity",
+        "summary",
+        "action",
+        "urgent_signs",
+        "washout_days",
+        "washout_stop",
+        "timing",
+        "mechanism",
+        "evidence",
+    )
+    REVIEW_FIELDS = ("status", "reviewed_on", "next_review_due")
+
     slug = models.SlugField(max_length=160, unique=True)
     medication_a = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     drug_class_a = models.ForeignKey(DrugClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
