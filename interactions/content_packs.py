@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import textstat
@@ -155,11 +155,6 @@ def _fixture_objects(name: str) -> list[dict]:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-def _side_identity(value) -> str:
-    """A rule side as written in a fixture (natural key list) or a pack ('group:x')."""
-    return str(value)
-
-
 def _known_from_fixtures() -> _Known:
     catalog = _fixture_objects("catalog.json")
     rules = _fixture_objects("interactions.json")
@@ -298,7 +293,6 @@ def validate_packs(packs: Packs | None = None, *, grades: bool = True) -> list[s
             check_refs("medications", slug, coverage.get("references", []))
 
     pairs: dict[str, str] = {}
-    fixture_slugs = set(known.fixture_rule_pairs.values())
     for slug, rule in packs.rules.items():
         if not _SLUG.match(slug):
             problems.append(f"{where('rules', slug)}: the slug must be lowercase words and hyphens")
@@ -324,7 +318,6 @@ def validate_packs(packs: Packs | None = None, *, grades: bool = True) -> list[s
                 f"{where('rules', slug)}: the same pair as '{fixture_slug}' in interactions.json "
                 "(use that slug to replace it)"
             )
-    del fixture_slugs
 
     for slug, rule in packs.list_rules.items():
         for key in ("group", "with_group"):
@@ -601,12 +594,12 @@ def _side(value: str, medications, groups, regimens) -> dict:
     return {"medication": medications[value], "drug_class": None, "regimen": None}
 
 
-def _published(data: dict) -> dict:
-    return {
-        "status": Status.PUBLISHED,
-        "reviewed_on": SHIPPED_REVIEWED_ON,
-        "next_review_due": date(SHIPPED_REVIEWED_ON.year + 1, SHIPPED_REVIEWED_ON.month, SHIPPED_REVIEWED_ON.day),
-    }
+# Shipped content is published as reviewed on SHIPPED_REVIEWED_ON, due again a year later.
+PUBLISHED = {
+    "status": Status.PUBLISHED,
+    "reviewed_on": SHIPPED_REVIEWED_ON,
+    "next_review_due": SHIPPED_REVIEWED_ON + timedelta(days=365),
+}
 
 
 RULE_FIELDS = [
@@ -654,7 +647,7 @@ def _load_rules(rules: dict[str, dict], medications, groups, regimens, refs) -> 
             "mechanism": data.get("mechanism", ""),
             "evidence": data.get("evidence", Evidence.ESTABLISHED),
             "updated_at": now,
-            **_published(data),
+            **PUBLISHED,
         }
         before = _field_values(rule) if rule.pk else None
         for name, value in values.items():
@@ -693,7 +686,7 @@ def _load_list_rule(slug: str, data: dict, groups, refs) -> None:
             "urgent_signs": "\n".join(data.get("urgent_signs", [])),
             "mechanism": data.get("mechanism", ""),
             "evidence": data.get("evidence", Evidence.ESTABLISHED),
-            **_published(data),
+            **PUBLISHED,
         },
     )
     rule.references.set([refs[k] for k in data["references"]])
@@ -709,7 +702,7 @@ def _load_standing_message(slug: str, data: dict, medications, groups, regimens,
             "text": data["text"],
             "more": data.get("more", ""),
             "position": data.get("position", 100),
-            **_published(data),
+            **PUBLISHED,
         },
     )
     message.references.set([refs[k] for k in data["references"]])
