@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -11,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from config.views import service_unavailable
 
 RETRY_AFTER_SECONDS = 30
+
+logger = logging.getLogger(__name__)
 
 
 class SecurityHeadersMiddleware:
@@ -41,6 +44,9 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OperationalError | InterfaceError):
+            # The driver's message ("database is locked", "could not connect") says which fault it
+            # was; it carries no query parameters, so no health data reaches the log.
+            logger.warning("Database unavailable: %s: %s", type(exception).__name__, str(exception)[:200])
             response = service_unavailable(request)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response

@@ -124,6 +124,14 @@ else:
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # Tests use a file, not shared-cache memory: browser tests run the app in a second thread.
             "TEST": {"NAME": str(BASE_DIR / "test-artifacts" / "test-db.sqlite3")},
+            # Several threads or workers write at once (a staff save while a page reads): WAL lets
+            # readers go on beside a writer, and IMMEDIATE transactions wait for the write lock
+            # (up to the timeout) instead of failing at once with "database is locked".
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
         }
     }
 
