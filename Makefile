@@ -59,7 +59,7 @@ bench: setup
 
 # Content backup: the catalog, names, regimens, references, rules and articles, plus the staff groups, as
 # JSON with natural keys, so it loads into any database. Not included: staff accounts and the edit
-# history (history rows point at database ids, which a natural-key restore does not keep); back up the
+# history and pending revisions (they point at database ids, which a natural-key restore does not keep); back up the
 # database itself for those (docs/deploy.md). BACKUP=path overrides the default timestamped file.
 BACKUP_MODELS := interactions.DrugClass interactions.Medication interactions.MedicationName \
 	interactions.Regimen interactions.Reference interactions.Interaction interactions.ListRule \

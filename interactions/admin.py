@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -28,7 +29,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from interactions import workflow
+from interactions import revisions, workflow
 from interactions.checker import rule_finding
 from interactions.models import (
     DrugClass,
@@ -38,6 +39,9 @@ from interactions.models import (
     MedicationName,
     Reference,
     Regimen,
+    Revision,
+    RevisionAction,
+    RevisionState,
     StandingMessage,
     Status,
 )
@@ -162,9 +166,8 @@ TRANSITIONS = {
     "retire": (workflow.retire, "retired"),
 }
 LOCKED_EXPLANATION = (
-    "This item is {status}. Content editors cannot change published or retired content, so the public "
-    "never sees an edit nobody has reviewed. A clinical reviewer can unpublish it to draft (the public "
-    "then stops seeing it until it is published again) or make the change themselves."
+    "This item is {status}. Content editors cannot change retired content. A clinical reviewer can "
+    "reopen it as a draft."
 )
 
 
@@ -181,11 +184,111 @@ class ReadableHistory(HistoricalRecordContextHelper):
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
-    """Every content model: who changed what and when, and restoring an old version.
+    """Every content model: who changed what and when, restoring an old version, and revisions.
 
     A restore is an edit, so it obeys the same permissions as the change form, checked against the
     current row (simple-history itself only asks for view permission before saving a restore).
+
+    Where a save would change what patients see (every catalog item; published rules, articles and
+    messages) the form's values become a pending Revision instead, for anyone, reviewers included:
+    the live version stays until someone else approves it (interactions/revisions.py).
     """
+
+    change_form_template = "admin/revisioned_change_form.html"
+
+    # Saving: propose instead of write where patients would see it.
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        live = type(obj).objects.get(pk=obj.pk) if change else None
+        if not revisions.needs_revision(self.model, live if change else None):
+            super().save_model(request, obj, form, change)
+            return
+        fields = revisions.proposable_fields(self.model)
+        values = {name: value for name, value in form.cleaned_data.items() if name in fields}
+        request.proposed_revision = revisions.propose(
+            model=self.model,
+            obj=live,
+            values=values,
+            user=request.user,
+            action=RevisionAction.CHANGE if change else RevisionAction.ADD,
+        )
+        request.proposed = True
+        form.save_m2m = lambda: None  # many-to-many values wait in the revision too (history restore calls this)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        if not getattr(request, "proposed", False):
+            super().save_related(request, form, formsets, change)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if getattr(request, "proposed", False):
+            return []  # the revision is the record; its formsets were never saved
+        return super().construct_change_message(request, form, formsets, add)
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "proposed", False):
+            return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "proposed", False):
+            return super().log_change(request, obj, message)
+
+    def response_add(self, request: HttpRequest, obj, post_url_continue=None):
+        if getattr(request, "proposed", False):
+            return self._proposed_response(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj):
+        if getattr(request, "proposed", False):
+            return self._proposed_response(request, obj)
+        return super().response_change(request, obj)
+
+    def _proposed_response(self, request: HttpRequest, obj) -> HttpResponse:
+        revision = request.proposed_revision
+        if revision is None:
+            self.message_user(request, "Nothing changed, so nothing was sent for approval.", messages.INFO)
+            return HttpResponseRedirect(request.path)
+        self.message_user(
+            request,
+            f"Your change was saved as revision {revision.pk}. Patients still see the live version until "
+            "another reviewer approves it.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:interactions_revision_change", args=[revision.pk]))
+
+    # Deleting: also a revision where patients would notice.
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        if not revisions.needs_revision(self.model, obj):
+            super().delete_model(request, obj)
+            return
+        request.proposed_revision = revisions.propose(
+            model=self.model, obj=obj, values={}, user=request.user, action=RevisionAction.DELETE
+        )
+        request.proposed = True
+
+    def response_delete(self, request: HttpRequest, obj_display, obj_id):
+        if getattr(request, "proposed", False):
+            return self._proposed_response(request, None)
+        return super().response_delete(request, obj_display, obj_id)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        if self.model in revisions.CATALOG_MODELS:
+            # Deleting catalog items one by one, each as a revision, keeps every deletion reviewable.
+            actions.pop("delete_selected", None)
+        return actions
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra = {}
+        if obj is not None:
+            extra["pending_revisions"] = revisions.pending_for(obj)
+            extra["proposes_revisions"] = revisions.needs_revision(self.model, obj)
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        extra = {"proposes_revisions": revisions.needs_revision(self.model, None)}
+        return super().add_view(request, form_url, {**extra, **(extra_context or {})})
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableHistory(self.model, historical_record)
@@ -226,11 +329,16 @@ class WorkflowAdmin(HistoryAdmin):
         return super().has_change_permission(request, obj) and workflow.can_edit(item=obj, user=request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Published content is retired, never deleted out from under patients.
         if not super().has_delete_permission(request, obj):
+            return False
+        if obj is not None and obj.status == Status.PUBLISHED:
             return False
         return obj is None or obj.status == Status.DRAFT or self.has_publish_permission(request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if queryset.filter(status=Status.PUBLISHED).exists():
+            raise PermissionDenied("Published content is retired, not deleted: retire it first.")
         if not self.has_publish_permission(request) and queryset.exclude(status=Status.DRAFT).exists():
             raise PermissionDenied("Only clinical reviewers can delete content that is not a draft.")
         super().delete_queryset(request, queryset)
@@ -341,10 +449,13 @@ class WorkflowAdmin(HistoryAdmin):
                 if obj.status in statuses and (can_publish if needs_publish else can_change)
             ]
             extra["workflow_status"] = obj.get_status_display()
-            if obj.status in workflow.LOCKED_STATUSES and not can_publish:
+            if obj.status == Status.RETIRED and not can_publish:
                 extra["workflow_locked"] = LOCKED_EXPLANATION.format(status=obj.get_status_display().lower())
-            if obj.status == Status.IN_REVIEW and obj.author_id == request.user.pk and can_publish:
-                extra["workflow_note"] = "You wrote this, so another reviewer must approve it."
+            if obj.status == Status.IN_REVIEW and can_publish:
+                if obj.author_id == request.user.pk:
+                    extra["workflow_note"] = "You wrote this, so another reviewer must approve it."
+                elif workflow.edited_by(obj, request.user):
+                    extra["workflow_note"] = "You changed this text, so another reviewer must approve it."
             problems = workflow.publish_problems(obj)
             if problems and obj.status in {Status.DRAFT, Status.IN_REVIEW}:
                 extra["publish_problems"] = problems
@@ -612,9 +723,21 @@ class CoverageFilter(admin.SimpleListFilter):
 
 
 class MedicationNameInline(admin.TabularInline):
+    """The medicine's names, to read: each name is added or changed on its own page, as a revision."""
+
     model = MedicationName
     extra = 0
     fields = ["name", "is_brand", "is_misspelling"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(Medication)
@@ -715,6 +838,7 @@ class RegimenAdmin(HistoryAdmin):
 
 @admin.register(Reference)
 class ReferenceAdmin(HistoryAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["key", "short_citation", "url", "doi", "pubmed_id"]
     list_filter = []
     list_select_related = []  # no foreign keys
@@ -762,3 +886,101 @@ def _content_preview(request: HttpRequest, item, change_url_name: str) -> HttpRe
         "change_url": reverse(change_url_name, args=[item.pk]),
     }
     return render(request, "admin/interactions/content_preview.html", context)
+
+
+# --- revisions: proposed changes waiting for a second person -------------------------------------------
+
+
+class RevisionStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return RevisionState.choices
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(state=self.value()) if self.value() else queryset
+
+
+@admin.register(Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    """Read-only: a revision is written by saving the item's own form and decided here."""
+
+    list_display = ["__str__", "content_type", "action", "state", "author", "created_at", "decided_by"]
+    list_filter = [RevisionStateFilter, "content_type", "action"]
+    list_select_related = ["content_type", "author", "decided_by"]
+    search_fields = ["object_label", "note"]
+    change_form_template = "admin/interactions/revision_review.html"
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/decide/",
+                self.admin_site.admin_view(require_POST(self.decide_view)),
+                name="interactions_revision_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        revision = self.get_object(request, unquote(object_id))
+        if revision is None or not self.has_view_permission(request, revision):
+            return super().change_view(request, object_id, form_url, extra_context)
+        live = revision.live_object()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": str(revision),
+            "revision": revision,
+            "impact": revisions.impact(revision, user=request.user),
+            "live": live,
+            "live_url": _change_url(live),
+            "can_approve": revision.state == RevisionState.PENDING
+            and revisions.can_approve(request.user, revision)
+            and revision.author_id != request.user.pk,
+            "is_author": revision.author_id == request.user.pk,
+            "is_pending": revision.state == RevisionState.PENDING,
+        }
+        response = render(request, self.change_form_template, context)
+        add_never_cache_headers(response)
+        return response
+
+    def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        revision = self.get_object(request, unquote(object_id))
+        if revision is None:
+            raise Http404
+        decision = request.POST.get("decision", "")
+        steps = {
+            "approve": (lambda: revisions.approve(revision=revision, user=request.user), "approved: it is live now"),
+            "send_back": (
+                lambda: revisions.send_back(revision=revision, user=request.user, note=request.POST.get("note", "")),
+                "sent back: nothing changed for patients",
+            ),
+            "withdraw": (lambda: revisions.withdraw(revision=revision, user=request.user), "withdrawn"),
+        }
+        if decision not in steps:
+            raise PermissionDenied("Unknown decision.")
+        step, done = steps[decision]
+        try:
+            step()  # raises PermissionDenied itself
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, f"Revision {revision.pk} was {done}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:interactions_revision_change", args=[revision.pk]))
+
+
+def _change_url(obj) -> str:
+    if obj is None:
+        return ""
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])

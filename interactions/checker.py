@@ -318,7 +318,7 @@ def reviewed_content() -> ReviewedContent:
     global _memo
     version = content_version.current()
     if _memo is None or _memo[0] != version:
-        _memo = (version, content_version.cached("checker", version, _build_content))
+        _memo = (version, content_version.cached("checker", version, build_content))
     return _memo[1]
 
 
@@ -328,7 +328,8 @@ def covered_count(today: date | None = None) -> int:
     return sum(1 for expires in reviewed_content().coverage_expires.values() if expires >= today)
 
 
-def _build_content() -> ReviewedContent:
+def build_content() -> ReviewedContent:
+    """The index built afresh from the database as it is now (uncached: see reviewed_content())."""
     return ReviewedContent(
         classes=list(DrugClass.objects.all()),
         also_in=list(DrugClass.also_in.through.objects.values_list("from_drugclass_id", "to_drugclass_id")),
@@ -839,10 +840,16 @@ def _entry_profile(medication: Medication, regimen_slug: str | None, content: Re
 # --- the check ----------------------------------------------------------------------------------
 
 
-def check(entries: Sequence[CheckEntry], *, today: date | None = None) -> CheckResult:
-    """Findings for every pair and for the whole list, most severe first, plus the standing messages."""
+def check(
+    entries: Sequence[CheckEntry], *, today: date | None = None, content: ReviewedContent | None = None
+) -> CheckResult:
+    """Findings for every pair and for the whole list, most severe first, plus the standing messages.
+
+    `content` is the published content by default; a revision's preview passes the content as it
+    would be once approved.
+    """
     today = today or date.today()
-    content = reviewed_content()
+    content = content or reviewed_content()
     medications = content.medications(e.slug for e in entries)
     resolved: list[ResolvedEntry] = []
     unknown: list[int] = []

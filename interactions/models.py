@@ -671,3 +671,79 @@ class StandingMessage(Reviewed):
         if self.drug_class_id is not None:
             return ("c", self.drug_class_id)
         return ("m", self.medication_id, self.regimen_id)
+
+
+class RevisionState(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved: live")
+    SENT_BACK = "sent_back", _("Sent back")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class RevisionAction(models.TextChoices):
+    ADD = "add", _("Add")
+    CHANGE = "change", _("Change")
+    DELETE = "delete", _("Delete")
+
+
+class Revision(models.Model):
+    """A proposed change to content patients see, held until a second person approves it.
+
+    Catalog items (medicines, names, groups, doses, references) change only through revisions; rules,
+    articles and messages do once published (drafts are not public, so they are edited in place).
+    `changes` holds the proposed value of each changed field (foreign keys as ids, many-to-many as
+    lists of ids); `base` holds the live values it was written against, so a revision written
+    against an older live version cannot silently overwrite a newer one. See interactions/revisions.py.
+    """
+
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField(null=True, blank=True, help_text=_("Empty for a new item."))
+    object_label = models.CharField(max_length=300, help_text=_("What the item was called when this was written."))
+    action = models.CharField(max_length=10, choices=RevisionAction.choices, default=RevisionAction.CHANGE)
+    changes = models.JSONField(default=dict, blank=True)
+    base = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True, help_text=_("Why: for the reviewer."))
+    state = models.CharField(max_length=20, choices=RevisionState.choices, default=RevisionState.PENDING)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("approve_revision", "Can approve changes to content patients see")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=[s.value for s in RevisionState]), name="revision_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=[a.value for a in RevisionAction]), name="revision_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(action=RevisionAction.ADD) | Q(object_id__isnull=False), name="revision_names_its_item"
+            ),
+            # Approved by someone, and never by the person who wrote it (four eyes).
+            models.CheckConstraint(
+                condition=~Q(state=RevisionState.APPROVED) | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="approved_revision_has_approver",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=RevisionState.APPROVED) | ~Q(decided_by=models.F("author")),
+                name="revision_not_approved_by_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.pk}: {self.get_action_display().lower()} {self.object_label}"
+
+    @property
+    def model(self) -> type[models.Model]:
+        return self.content_type.model_class()
+
+    def live_object(self) -> models.Model | None:
+        if self.object_id is None:
+            return None
+        return self.model._default_manager.filter(pk=self.object_id).first()

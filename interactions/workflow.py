@@ -67,6 +67,8 @@ CONTENT_MODELS = [
 ]
 _EDITOR_PERMISSIONS = [
     *[(app, f"{action}_{model}") for app, model in CONTENT_MODELS for action in ("view", "add", "change")],
+    # Catalog deletions are proposals (revisions) that a reviewer approves.
+    *[(app, f"delete_{model}") for app, model in CONTENT_MODELS[:5]],
     # Only drafts: the admin refuses to delete anything else for an editor.
     ("interactions", "delete_interaction"),
     ("interactions", "delete_listrule"),
@@ -74,8 +76,10 @@ _EDITOR_PERMISSIONS = [
     ("education", "delete_article"),
 ]
 ROLES = {
-    EDITOR_GROUP: _EDITOR_PERMISSIONS,
+    EDITOR_GROUP: [*_EDITOR_PERMISSIONS, ("interactions", "view_revision")],
     REVIEWER_GROUP: [
+        ("interactions", "view_revision"),
+        ("interactions", "approve_revision"),
         *[
             (app, f"{action}_{model}")
             for app, model in CONTENT_MODELS
@@ -95,12 +99,33 @@ def can_publish(user: AbstractBaseUser, model: type[Model]) -> bool:
 
 
 def can_edit(*, item: Reviewable | None, user: AbstractBaseUser) -> bool:
-    """Editors may change drafts and items in review; published and retired items only a reviewer."""
+    """Editors may change drafts and items in review, and propose changes to published items (a
+    revision, which another person approves); retired items only a reviewer, by reopening them."""
     if item is None:
         return True
     if not user.has_perm(_change_permission(item)):
         return False
-    return item.status not in LOCKED_STATUSES or can_publish(user, type(item))
+    return item.status != Status.RETIRED or can_publish(user, type(item))
+
+
+# The reasons the workflow itself writes into the history: status moves, not edits to the text.
+WORKFLOW_REASONS = (
+    "Submitted for review",
+    "Sent back to draft",
+    "Approved and published",
+    "Unpublished to draft",
+    "Retired",
+)
+
+
+def edited_by(item: Reviewable, user: AbstractBaseUser) -> bool:
+    """Whether this person changed the item's text since it was last approved (so may not approve it)."""
+    history = item.history.all()
+    last_approval = history.filter(history_change_reason="Approved and published").order_by("-history_date").first()
+    if last_approval is not None:
+        history = history.filter(history_date__gt=last_approval.history_date)
+    edits = history.filter(history_user_id=user.pk).exclude(history_change_reason__in=WORKFLOW_REASONS)
+    return edits.exists()
 
 
 def publish_problems(item: Reviewable) -> list[str]:
@@ -210,6 +235,8 @@ def publish(*, item: Reviewable, user: AbstractBaseUser, today: datetime.date | 
     def check(current: Reviewable) -> None:
         if current.author_id is not None and current.author_id == user.pk:
             raise PermissionDenied("You wrote this, so another reviewer must approve it.")
+        if edited_by(current, user):
+            raise PermissionDenied("You changed this text, so another reviewer must approve it.")
         problems = publish_problems(current)
         if problems:
             raise ValidationError(problems)
@@ -293,14 +320,18 @@ class ReviewQueue:
     incomplete_medications: list[Medication]
     incomplete_medications_count: int
     undated_rules_count: int
+    pending_revisions: list = ()
+    pending_revisions_count: int = 0
 
 
 def review_queue(*, today: datetime.date | None = None, limit: int = 10) -> ReviewQueue:
     """What needs a reviewer: overdue or soon-due content, items waiting for approval, and curated
     medicines whose interactions nobody has reviewed yet. A fixed number of queries."""
     from education.models import Article
+    from interactions.models import Revision, RevisionState
 
     today = today or timezone.localdate()
+    pending = Revision.objects.filter(state=RevisionState.PENDING).select_related("author", "content_type")
     due_by = review_due_by(today)
     rules_due = Interaction.objects.filter(status=Status.PUBLISHED, next_review_due__lte=due_by).order_by(
         "next_review_due", "title"
@@ -329,6 +360,8 @@ def review_queue(*, today: datetime.date | None = None, limit: int = 10) -> Revi
         incomplete_medications=list(incomplete.only("name", "slug")[:limit]),
         incomplete_medications_count=incomplete.count(),
         undated_rules_count=Interaction.objects.filter(status=Status.PUBLISHED, next_review_due__isnull=True).count(),
+        pending_revisions=list(pending.order_by("created_at")[:limit]),
+        pending_revisions_count=pending.count(),
     )
 
 

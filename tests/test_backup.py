@@ -25,6 +25,7 @@ from interactions.models import (
     MedicationName,
     Reference,
     Regimen,
+    Revision,
     StandingMessage,
 )
 
@@ -54,9 +55,10 @@ def is_history(model) -> bool:
 
 
 def content_models() -> list:
-    """Every model of the content apps except the edit history, plus the staff groups."""
+    """Every model of the content apps except the edit history and pending revisions (both point at
+    database ids, like the history), plus the staff groups."""
     models = [*apps.get_app_config("interactions").get_models(), *apps.get_app_config("education").get_models()]
-    return [*(model for model in models if not is_history(model)), Group]
+    return [*(model for model in models if not is_history(model) and model is not Revision), Group]
 
 
 def canonical() -> list[str]:

@@ -9,7 +9,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from education.models import Article
-from interactions.models import Status
+from interactions import revisions
+from interactions.models import Revision, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -97,19 +98,25 @@ def test_an_editor_cannot_publish_an_article(editor_client, editor):
     assert article.status == Status.IN_REVIEW
 
 
-def test_an_editor_cannot_edit_a_published_article(editor_client):
+def test_an_editors_edit_to_a_published_article_waits_for_a_reviewer(editor_client, second_reviewer):
     article = Article.objects.published().first()
     change = reverse("admin:education_article_change", args=[article.pk])
-    assert "Content editors cannot change" in editor_client.get(change).content.decode()
+    assert "Patients keep seeing the live version" in editor_client.get(change).content.decode()
     data = {
         "title": "Changed",
         "slug": article.slug,
         "topic": article.topic,
-        "summary": "x",
-        "body": "x",
-        "audience": "patients",
+        "summary": article.summary,
+        "body": article.body,
+        "audience": article.audience,
+        "references": list(article.references.values_list("pk", flat=True)),
     }
-    assert editor_client.post(change, data).status_code == 403
+    assert editor_client.post(change, data).status_code == 302
+    assert Article.objects.get(pk=article.pk).title == article.title
+    assert article.title in editor_client.get(reverse("education:article", args=[article.slug])).content.decode()
+    revisions.approve(revision=Revision.objects.get(), user=second_reviewer)
+    article.refresh_from_db()
+    assert (article.title, article.reviewed_by) == ("Changed", second_reviewer)
 
 
 def test_a_reviewer_publishes_an_article(reviewer_client, reviewer, editor):

@@ -6,9 +6,20 @@ import re
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from interactions.models import DrugClass, Interaction, Medication, Reference, Severity, Status
+from interactions import revisions
+from interactions.models import (
+    DrugClass,
+    Interaction,
+    Medication,
+    Reference,
+    Revision,
+    RevisionState,
+    Severity,
+    Status,
+)
 from tests.admin.conftest import new_medication, new_rule
 
 pytestmark = pytest.mark.django_db
@@ -160,20 +171,24 @@ def test_an_editor_cannot_publish_by_posting_a_status(editor_client, draft_rule)
     assert draft_rule.reviewed_by is None
 
 
-def test_an_editor_sees_a_published_rule_read_only_with_the_reason(editor_client, published_rule):
+def test_an_editor_may_edit_a_published_rule_and_is_told_it_waits_for_approval(editor_client, published_rule):
     response = editor_client.get(change_url(published_rule))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Content editors cannot change published or retired content" in html
-    assert 'name="summary"' not in html
+    assert "Patients keep seeing the live version until someone other than you approves it." in html
+    assert 'name="summary"' in html
     assert 'value="publish"' not in html
 
 
-def test_an_editor_cannot_change_a_published_rule_by_posting(editor_client, published_rule):
+def test_an_editors_change_to_a_published_rule_is_a_revision_not_live(editor_client, editor, published_rule):
+    before = published_rule.summary
     response = editor_client.post(change_url(published_rule), form_data(published_rule, summary="Changed."))
-    assert response.status_code == 403
+    revision = Revision.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:interactions_revision_change", args=[revision.pk])
     published_rule.refresh_from_db()
-    assert published_rule.summary != "Changed."
+    assert published_rule.summary == before
+    assert (revision.state, revision.author, revision.changes["summary"]) == (RevisionState.PENDING, editor, "Changed.")
 
 
 def test_an_editor_cannot_delete_a_published_rule(editor_client, published_rule):
@@ -242,12 +257,21 @@ def test_a_failed_publish_explains_what_is_missing(reviewer_client, rule_in_revi
     assert "Add at least one reference." in " ".join(messages_of(response))
 
 
-def test_a_reviewer_can_edit_a_published_rule(reviewer_client, published_rule):
-    response = reviewer_client.post(change_url(published_rule), form_data(published_rule, summary="Clearer now."))
-    assert response.status_code == 302
+def test_a_reviewers_edit_to_a_published_rule_needs_another_reviewer(
+    reviewer_client, reviewer, second_reviewer, published_rule
+):
+    reviewer_client.post(change_url(published_rule), form_data(published_rule, summary="Clearer now."))
+    revision = Revision.objects.get()
+    published_rule.refresh_from_db()
+    assert published_rule.summary != "Clearer now."
+    with pytest.raises(PermissionDenied):
+        revisions.approve(revision=revision, user=reviewer)
+    revisions.approve(revision=revision, user=second_reviewer)
     published_rule.refresh_from_db()
     assert published_rule.summary == "Clearer now."
     assert published_rule.status == Status.PUBLISHED
+    # "Reviewed by" names whoever approved the live text.
+    assert published_rule.reviewed_by == second_reviewer
 
 
 def test_a_reviewer_unpublishes_and_retires(reviewer_client, published_rule):
@@ -350,25 +374,31 @@ def test_the_history_shows_who_changed_what(editor_client, reviewer_client, draf
     assert "A better summary." in html
 
 
-def test_a_restore_keeps_the_current_status(reviewer_client, published_rule):
+def test_a_restore_of_a_published_rule_is_a_revision_and_keeps_the_status(
+    reviewer_client, second_reviewer, published_rule
+):
     oldest = published_rule.history.earliest()
     Interaction.objects.filter(pk=published_rule.pk).update(summary="Newer text.")
     restore = reverse("admin:interactions_interaction_simple_history", args=[published_rule.pk, oldest.history_id])
     response = reviewer_client.post(restore, form_data(published_rule, summary=oldest.summary))
     assert response.status_code == 302
     published_rule.refresh_from_db()
+    assert published_rule.summary == "Newer text."
+    revisions.approve(revision=Revision.objects.get(), user=second_reviewer)
+    published_rule.refresh_from_db()
     assert published_rule.summary == oldest.summary
     assert published_rule.status == Status.PUBLISHED
 
 
-def test_an_editor_cannot_restore_an_old_version_of_a_published_rule(editor_client, published_rule):
+def test_an_editors_restore_of_a_published_rule_changes_nothing_live(editor_client, published_rule):
     oldest = published_rule.history.earliest()
     restore = reverse("admin:interactions_interaction_simple_history", args=[published_rule.pk, oldest.history_id])
     assert editor_client.get(restore).status_code == 200
     response = editor_client.post(restore, form_data(published_rule, summary="Sneaky."))
-    assert response.status_code == 403
+    assert response.status_code == 302
     published_rule.refresh_from_db()
     assert published_rule.summary != "Sneaky."
+    assert Revision.objects.get().changes["summary"] == "Sneaky."
 
 
 def test_restoring_an_old_published_version_does_not_republish(editor_client, reviewer, published_rule):

@@ -33,7 +33,7 @@ def queue_content(editor, second_reviewer):
 
 def test_the_queue_holds_overdue_and_soon_due_content(queue_content, django_assert_num_queries):
     Medication.objects.create(slug="newamine", name="Newamine", curated=True)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         queue = review_queue()
     assert [r.pk for r in queue.rules_due] == [queue_content["overdue"].pk, queue_content["soon"].pk]
     assert queue_content["article"].pk in [a.pk for a in queue.articles_due]
