@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
-from config.views import service_unavailable
-
-RETRY_AFTER_SECONDS = 30
-
-logger = logging.getLogger(__name__)
+from config.views import database_fault, service_unavailable
 
 
 class SecurityHeadersMiddleware:
@@ -32,8 +26,10 @@ class SecurityHeadersMiddleware:
 class DatabaseUnavailableMiddleware:
     """Any database failure in a view becomes a friendly 503 with Retry-After, never a stack trace.
 
-    Django drops a broken connection at the end of the request (CONN_HEALTH_CHECKS), so the app
-    recovers by itself when the database comes back.
+    One raised outside a view (the staff session saved after the response, on a full disk or with
+    the database gone) reaches Django's error handlers instead, which give the same 503
+    (config.views.server_error and bad_request). Django drops a broken connection at the end of the
+    request (CONN_HEALTH_CHECKS), so the app recovers by itself when the database comes back.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -43,11 +39,5 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, OperationalError | InterfaceError):
-            # The driver's message ("database is locked", "could not connect") says which fault it
-            # was; it carries no query parameters, so no health data reaches the log.
-            logger.warning("Database unavailable: %s: %s", type(exception).__name__, str(exception)[:200])
-            response = service_unavailable(request)
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
-        return None
+        fault = database_fault(exception)
+        return service_unavailable(request, fault) if fault is not None else None
