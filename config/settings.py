@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.StaffSessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
@@ -289,6 +290,10 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "MedWise staff")
 # Django's login() gives a new session key; logout() deletes the session on the server.
 SESSION_COOKIE_AGE = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Absolute lifetime: a staff session ends this long after sign-in, even if used all along.
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_HOURS", 12) * 60 * 60
+if STAFF_SESSION_MAX_SECONDS <= 0:
+    raise ImproperlyConfigured("STAFF_SESSION_MAX_HOURS must be at least 1.")
 
 # Publishing sets next_review_due this many days ahead; the review queue looks this far ahead.
 REVIEW_INTERVAL_DAYS = env_int("REVIEW_INTERVAL_DAYS", 365)
