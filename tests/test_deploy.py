@@ -17,6 +17,8 @@ import pytest
 from django.conf import settings
 
 from interactions import benchmarks
+from tests.headers import assert_security_headers
+from tests.servers import AppServer, base_env, fetch
 
 BASE_DIR = Path(settings.BASE_DIR)
 GUNICORN_CONF = BASE_DIR / "config" / "gunicorn.conf.py"
@@ -179,3 +181,20 @@ def test_two_gunicorn_processes_share_one_sqlite_database(tmp_path):
         log = server.log_path.read_text()
         assert '"GET /healthz" 200' in log
         assert "zoloft" not in log and "naltrexone" not in log  # no query strings in the access log
+
+
+# --- static files ---------------------------------------------------------------------------------------
+
+
+def test_static_files_carry_the_security_headers(static_root, tmp_path):
+    manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    env = base_env(SQLITE_PATH=str(tmp_path / "unused.sqlite3"), STATIC_ROOT=str(static_root))
+    server = AppServer(env)  # WhiteNoise answers before any view, so no database is needed
+    try:
+        for name in ("css/site.css", "js/site.js"):
+            status, headers, _body = fetch(f"{server.url}/static/{manifest[name]}")
+            assert status == 200
+            assert "immutable" in headers["Cache-Control"]
+            assert_security_headers(headers.items())
+    finally:
+        server.stop()
