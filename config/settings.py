@@ -204,11 +204,19 @@ PERMISSIONS_POLICY = (
     "xr-spatial-tracking=(), interest-cohort=()"
 )
 
-# Per-client request budgets (requests per minute), kept in the cache.
+# Request budgets (requests per minute), kept in the cache (see interactions/ratelimit.py). A clinic
+# waiting room shares one address, so reads (search, the check page) are far looser than list edits,
+# and each list has budgets of its own beside its address's. Several workers need a shared cache.
 RATE_LIMITS = {
-    "search": env_int("RATE_LIMIT_SEARCH", 120),
-    "check": env_int("RATE_LIMIT_CHECK", 60),
+    "search": env_int("RATE_LIMIT_SEARCH", 600),
+    "check": env_int("RATE_LIMIT_CHECK", 600),
+    "edit": env_int("RATE_LIMIT_EDIT", 120),
     "api": env_int("RATE_LIMIT_API", 60),
+}
+RATE_LIMITS_PER_LIST = {
+    "search": env_int("RATE_LIMIT_LIST_SEARCH", 120),
+    "check": env_int("RATE_LIMIT_LIST_CHECK", 120),
+    "edit": env_int("RATE_LIMIT_LIST_EDIT", 30),
 }
 RATE_LIMIT_WINDOW_SECONDS = 60
 # Behind proxies: the header they append to (e.g. HTTP_X_FORWARDED_FOR) and how many of them there are.

@@ -96,7 +96,7 @@ def test_the_list_cookie_is_host_prefixed_secure_httponly_outside_debug(client, 
         ("api", "/api/v1/medications?q=zoloft", "get"),
         ("api", "/api/v1/check?med=zoloft", "get"),
         ("check", "/check/", "get"),
-        ("check", "/check/add/", "post"),
+        ("edit", "/check/add/", "post"),
     ],
 )
 def test_rate_limits_answer_429_with_retry_after(client, settings, scope, url, method):
@@ -206,7 +206,7 @@ def test_the_development_server_request_log_is_silent():
 
 
 def test_a_rate_limited_htmx_request_says_so_in_the_page(client, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check": 1}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "edit": 1}
     htmx = {"HX-Request": "true"}
     client.post("/check/add/", {"q": "zoloft"}, headers=htmx)
     response = client.post("/check/add/", {"q": "tramadol"}, headers=htmx)
