@@ -6,7 +6,7 @@ STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-fast bench backup restore lint format chromium postgres redis
+.PHONY: setup run test test-fast bench backup restore clearsessions lint format chromium postgres redis
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ restore: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py loaddata '$(FILE)'
+
+# Delete expired staff sessions (Django keeps them until told): run daily, see docs/deploy.md.
+clearsessions: $(STAMP)
+	$(PY) manage.py clearsessions
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -73,7 +73,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The header middleware sit outside WhiteNoise and CommonMiddleware, so static files and the
+    # bad-Host 400 (raised in CommonMiddleware) carry every security header too.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -84,7 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.StaffSessionLifetimeMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -201,11 +204,19 @@ PERMISSIONS_POLICY = (
     "xr-spatial-tracking=(), interest-cohort=()"
 )
 
-# Per-client request budgets (requests per minute), kept in the cache.
+# Request budgets (requests per minute), kept in the cache (see interactions/ratelimit.py). A clinic
+# waiting room shares one address, so reads (search, the check page) are far looser than list edits,
+# and each list has budgets of its own beside its address's. Several workers need a shared cache.
 RATE_LIMITS = {
-    "search": env_int("RATE_LIMIT_SEARCH", 120),
-    "check": env_int("RATE_LIMIT_CHECK", 60),
+    "search": env_int("RATE_LIMIT_SEARCH", 600),
+    "check": env_int("RATE_LIMIT_CHECK", 600),
+    "edit": env_int("RATE_LIMIT_EDIT", 120),
     "api": env_int("RATE_LIMIT_API", 60),
+}
+RATE_LIMITS_PER_LIST = {
+    "search": env_int("RATE_LIMIT_LIST_SEARCH", 120),
+    "check": env_int("RATE_LIMIT_LIST_CHECK", 120),
+    "edit": env_int("RATE_LIMIT_LIST_EDIT", 30),
 }
 RATE_LIMIT_WINDOW_SECONDS = 60
 # Behind proxies: the header they append to (e.g. HTTP_X_FORWARDED_FOR) and how many of them there are.
@@ -289,6 +300,10 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "MedWise staff")
 # Django's login() gives a new session key; logout() deletes the session on the server.
 SESSION_COOKIE_AGE = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Absolute lifetime: a staff session ends this long after sign-in, even if used all along.
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_HOURS", 12) * 60 * 60
+if STAFF_SESSION_MAX_SECONDS <= 0:
+    raise ImproperlyConfigured("STAFF_SESSION_MAX_HOURS must be at least 1.")
 
 # Publishing sets next_review_due this many days ahead; the review queue looks this far ahead.
 REVIEW_INTERVAL_DAYS = env_int("REVIEW_INTERVAL_DAYS", 365)

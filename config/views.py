@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.html import format_html
@@ -28,6 +31,11 @@ ERROR_PAGES = {
 }
 
 
+RETRY_AFTER_SECONDS = 30
+
+logger = logging.getLogger(__name__)
+
+
 def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
@@ -49,7 +57,20 @@ def error_response(request: HttpRequest | None, status: int) -> HttpResponse:
     return HttpResponse(html, status=status)
 
 
+def database_fault(exception: BaseException | None) -> BaseException | None:
+    """The database error behind an exception, if any, following its chain: a session save that meets
+    a full disk surfaces as SessionInterrupted (a 400), raised while handling the driver's error."""
+    for _depth in range(10):  # a chain is short; never loop on a cycle
+        if exception is None or isinstance(exception, OperationalError | InterfaceError):
+            return exception
+        exception = exception.__cause__ or exception.__context__
+    return None
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    fault = database_fault(exception)
+    if fault is not None:
+        return service_unavailable(request, fault)
     return error_response(request, 400)
 
 
@@ -62,11 +83,24 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its except block: a database error raised outside a view (the session
+    # saved after the response, a middleware's query) is an outage too, not a bug.
+    fault = database_fault(sys.exc_info()[1])
+    if fault is not None:
+        return service_unavailable(request, fault)
     return error_response(request, 500)
 
 
-def service_unavailable(request: HttpRequest) -> HttpResponse:
-    return error_response(request, 503)
+def service_unavailable(request: HttpRequest, fault: BaseException) -> HttpResponse:
+    """The calm 503 for a database fault: Retry-After, and a log line that names the fault.
+
+    The driver's message ("database is locked", "database or disk is full", "could not connect")
+    carries no query parameters, so no health data reaches the log.
+    """
+    logger.warning("Database unavailable: %s: %s", type(fault).__name__, str(fault)[:200])
+    response = error_response(request, 503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:

@@ -109,7 +109,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("q", "pick", "slug", "regimen")
 @require_POST
-@rate_limited("check")
+@rate_limited("edit")
 def add(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     slug, _sep, picked = request.POST.get("pick", "").partition(":")
@@ -184,7 +184,7 @@ def _not_found_message(query: str, *, name_guesses: bool = True) -> str:
 
 @sensitive_post_parameters("slug")
 @require_POST
-@rate_limited("check")
+@rate_limited("edit")
 def remove(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     slug = request.POST.get("slug", "")
@@ -198,7 +198,7 @@ def remove(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("slug", "regimen")
 @require_POST
-@rate_limited("check")
+@rate_limited("edit")
 def change_dose(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     slug = request.POST.get("slug", "")

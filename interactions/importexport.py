@@ -16,6 +16,7 @@ import csv
 import datetime
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,8 +43,13 @@ from interactions.models import (
 
 KINDS = ("medications", "names", "interactions")
 LIST_SEPARATOR = ";"
-# Spreadsheet apps run cells that start with these as formulas; such text is exported with a leading "'".
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+# Spreadsheet apps run cells that start with these as formulas (OWASP's CSV injection list, plus the
+# leading space, full-width forms and separators some apps also take); such text is exported with a
+# leading "'", which import removes again. "'" itself is escaped so that round trip is exact.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", " ", "＝", "＋", "－", "＠", ";", "|", "'")
+# The longest text one cell may hold: far above any real summary, far below what hurts the database.
+TEXT_MAX_CHARS = 20_000
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() would also take "٣" or " 3_0"
 
 
 class FieldType:
@@ -208,7 +214,9 @@ def to_json(data: dict[str, list[dict[str, Any]]]) -> str:
 
 def to_csv(kind: str, rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(FIELDS[kind]), lineterminator="\n")
+    # RFC 4180 line ends: the writer then quotes any cell holding a CR or LF. With "\n" alone it left
+    # a bare CR unquoted, and the file did not read back.
+    writer = csv.DictWriter(out, fieldnames=list(FIELDS[kind]), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({name: _csv_cell(FIELDS[kind][name], value) for name, value in row.items()})
@@ -254,6 +262,10 @@ def read_json(text: str, source: str = "JSON", kinds: Iterable[str] = KINDS) -> 
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFileError(f"{source} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ImportFileError(f"{source}: the JSON is nested too deeply to be content.") from None
+    except ValueError:  # an integer of thousands of digits
+        raise ImportFileError(f"{source}: a number too large to be content.") from None
     if not isinstance(data, dict) or not any(kind in data for kind in KINDS):
         raise ImportFileError(f"{source}: expected an object with 'medications', 'names' or 'interactions' lists.")
     rows, errors = [], []
@@ -266,10 +278,7 @@ def read_json(text: str, source: str = "JSON", kinds: Iterable[str] = KINDS) -> 
             if not isinstance(item, dict):
                 errors.append(RowError(label, number, "expected an object"))
                 continue
-            values, problems = _coerce(kind, item, from_csv=False)
-            errors.extend(RowError(label, number, p) for p in problems)
-            if not problems:
-                rows.append(SourceRow(kind, number, label, values))
+            _take_row(rows, errors, SourceRow(kind, number, label, item), from_csv=False)
     return rows, errors
 
 
@@ -286,15 +295,27 @@ def read_csv(text: str, kind: str, source: str) -> tuple[list[SourceRow], list[R
         raise ImportFileError(f"{source}: the {', '.join(missing)} column is required.")
     rows, errors = [], []
     # Numbered like a spreadsheet: the header is row 1 (a cell may span several lines of the file).
-    for number, item in enumerate(reader, start=2):
-        if None in item:
-            errors.append(RowError(source, number, "more cells than columns"))
-            continue
-        values, problems = _coerce(kind, item, from_csv=True)
-        errors.extend(RowError(source, number, p) for p in problems)
-        if not problems:
-            rows.append(SourceRow(kind, number, source, values))
+    number = 1
+    try:
+        for number, item in enumerate(reader, start=2):  # after the loop, number names a broken row
+            if None in item:
+                errors.append(RowError(source, number, "more cells than columns"))
+                continue
+            _take_row(rows, errors, SourceRow(kind, number, source, item), from_csv=True)
+    except csv.Error as exc:  # a cell over the csv module's limit (131,072 characters), a stray quote
+        detail = "a cell is far longer than any text" if "field limit" in str(exc) else str(exc)
+        raise ImportFileError(
+            f"{source} row {number + 1}: {detail} (cells are at most {TEXT_MAX_CHARS:,} characters)."
+        ) from None
     return rows, errors
+
+
+def _take_row(rows: list[SourceRow], errors: list[RowError], raw: SourceRow, *, from_csv: bool) -> None:
+    """Type-check one row's cells: a good row joins `rows`, each problem joins `errors`."""
+    values, problems = _coerce(raw.kind, raw.values, from_csv=from_csv)
+    errors.extend(RowError(raw.source, raw.number, p) for p in problems)
+    if not problems:
+        rows.append(SourceRow(raw.kind, raw.number, raw.source, values))
 
 
 def read_path(path: Path, kinds: Iterable[str] = KINDS) -> tuple[list[SourceRow], list[RowError]]:
@@ -326,8 +347,14 @@ def read_path(path: Path, kinds: Iterable[str] = KINDS) -> tuple[list[SourceRow]
 
 def _read_text(path: Path) -> str:
     # newline="" keeps line breaks inside quoted CSV cells exactly as written; utf-8-sig drops Excel's BOM.
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return handle.read()
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return handle.read()
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            f"{path.name} is not UTF-8 text (byte {exc.start + 1} is not): save it as UTF-8 "
+            "(in a spreadsheet app, 'CSV UTF-8')."
+        ) from None
 
 
 def _coerce(kind: str, item: dict[str, Any], *, from_csv: bool) -> tuple[dict[str, Any], list[str]]:
@@ -361,7 +388,12 @@ def _parse(field_type: str, raw: Any, *, from_csv: bool) -> Any:
     if from_csv:
         raw = raw if raw is not None else ""
         if field_type == FieldType.TEXT:
-            return raw[1:] if raw.startswith("'") else raw
+            raw = raw[1:] if raw.startswith("'") else raw  # the formula escape
+    if isinstance(raw, str) and len(raw) > TEXT_MAX_CHARS:
+        raise ValueError(f"longer than {TEXT_MAX_CHARS:,} characters")
+    if from_csv:
+        if field_type == FieldType.TEXT:
+            return raw
         if field_type in (FieldType.REF, FieldType.INT, FieldType.DATE) and raw.strip() == "":
             return None
         if field_type == FieldType.LIST:
@@ -396,15 +428,7 @@ def _parse(field_type: str, raw: Any, *, from_csv: bool) -> Any:
             raise ValueError("expected true or false")
         return raw
     if field_type == FieldType.INT:
-        if raw in (None, ""):
-            return None
-        try:
-            number = int(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"'{raw}' is not a whole number") from None
-        if number < 0:
-            raise ValueError("must not be negative")
-        return number
+        return _whole_number(raw, text_allowed=from_csv)
     if field_type == FieldType.DATE:
         if raw in (None, ""):
             return None
@@ -413,6 +437,23 @@ def _parse(field_type: str, raw: Any, *, from_csv: bool) -> Any:
         except ValueError:
             raise ValueError(f"'{raw}' is not a date like 2026-01-31") from None
     raise AssertionError(field_type)
+
+
+def _whole_number(raw: Any, *, text_allowed: bool) -> int | None:
+    """A whole number, written as one: 3.9 is not 3, true is not 1 (and in JSON, "3" is text)."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw < 0:
+            raise ValueError("must not be negative")
+        return raw
+    if text_allowed and isinstance(raw, str) and WHOLE_NUMBER.fullmatch(raw.strip()):
+        return int(raw.strip())
+    if isinstance(raw, str):
+        shown = f"'{raw}'"
+    else:
+        shown = json.dumps(raw) if isinstance(raw, bool | float) else type(raw).__name__
+    raise ValueError(f"{shown} is not a whole number")
 
 
 # --- planning ----------------------------------------------------------------------------------------
@@ -599,7 +640,7 @@ def _plan_interactions(plan: ImportPlan, rows: list[SourceRow], catalog: _Catalo
         current_row = _interaction_row(current) if current else None
         merged = {**(current_row or {}), **row.values}
         problems = _missing_on_create(row, current)
-        problems += _field_problems(Interaction, row.values, ["slug", "title"])
+        problems += _field_problems(Interaction, row.values, ["slug", "title", "washout_days"])
         if not problems:
             problems += _interaction_problems(merged, catalog, new)
         changes = current is None or bool(_diff(current_row, row.values))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,10 +51,17 @@ class MedEntry:
     label: str = ""
 
 
+def new_key() -> str:
+    return secrets.token_urlsafe(12)
+
+
 @dataclass
 class MedList:
     entries: list[MedEntry] = field(default_factory=list)
     notice: str = ""
+    # A random name for this list, kept for its life: the rate limits give each list a budget of its
+    # own (interactions/ratelimit.py). It says nothing about the medicines on it.
+    key: str = field(default_factory=new_key)
 
     @property
     def is_full(self) -> bool:
@@ -95,11 +103,12 @@ def encode(medlist: MedList) -> str:
         "v": PAYLOAD_VERSION,
         "e": [[e.slug, e.regimen or "", e.label] for e in medlist.entries],
         "n": medlist.notice,
+        "i": medlist.key,
     }
     return _fernet().encrypt(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
 
-def _parse(raw: str) -> tuple[list[MedEntry], str]:
+def _parse(raw: str) -> tuple[list[MedEntry], str, str]:
     """Decrypt and shape-check; raises ValueError with a notice for the person."""
     try:
         data = json.loads(_fernet().decrypt(raw.encode(), ttl=settings.MEDLIST_IDLE_SECONDS))
@@ -123,7 +132,21 @@ def _parse(raw: str) -> tuple[list[MedEntry], str]:
     if not valid_shape:
         raise ValueError(_("Your saved list was from an older version of this site, so we started a new one."))
     notice = data.get("n") if isinstance(data.get("n"), str) else ""
-    return [MedEntry(e[0], e[1] or None, e[2] if len(e) == 3 else "") for e in entries], notice
+    key = data.get("i")
+    if not (isinstance(key, str) and 0 < len(key) <= 32):
+        key = new_key()  # a list saved before lists had keys
+    return [MedEntry(e[0], e[1] or None, e[2] if len(e) == 3 else "") for e in entries], notice, key
+
+
+def list_key(request: HttpRequest) -> str | None:
+    """The key of the list in the request's cookie, if it holds a readable one (no queries)."""
+    raw = request.COOKIES.get(cookie_name())
+    if not raw:
+        return None
+    try:
+        return _parse(raw)[2]
+    except ValueError:
+        return None
 
 
 def load(request: HttpRequest) -> MedList:
@@ -132,18 +155,18 @@ def load(request: HttpRequest) -> MedList:
     if not raw:
         return MedList()
     try:
-        entries, notice = _parse(raw)
+        entries, notice, key = _parse(raw)
     except ValueError as exc:
         return MedList(notice=str(exc))
-    return _drop_unknown(entries, notice)
+    return _drop_unknown(entries, notice, key)
 
 
-def _drop_unknown(entries: list[MedEntry], notice: str) -> MedList:
+def _drop_unknown(entries: list[MedEntry], notice: str, key: str) -> MedList:
     slugs = {e.slug for e in entries if is_slug(e.slug)}
     if not slugs:
         if entries:
             notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
-        return MedList(notice=notice)
+        return MedList(notice=notice, key=key)
     known = set(Medication.objects.filter(slug__in=slugs).values_list("slug", flat=True))
     regimens = {
         (med_slug, slug)
@@ -158,7 +181,7 @@ def _drop_unknown(entries: list[MedEntry], notice: str) -> MedList:
         kept.append(MedEntry(entry.slug, regimen, entry.label))
     if len(kept) < len(entries):
         notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
-    return MedList(entries=kept, notice=notice)
+    return MedList(entries=kept, notice=notice, key=key)
 
 
 def save(response: HttpResponse, medlist: MedList) -> None:

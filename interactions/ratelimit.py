@@ -1,4 +1,14 @@
-"""Per-client request budgets kept in Django's cache (local memory, or Redis when CACHE_URL is set)."""
+"""Request budgets kept in Django's cache (local memory, or Redis when CACHE_URL is set).
+
+A clinic's waiting room shares one Wi-Fi address, so each request meets two budgets: one for its
+medication list (the list cookie's random key), which stops one busy person, and a looser one for the
+whole address, which stops a client that drops its cookies. A request stopped by its list's budget
+does not count against the address, so one person cannot use up the room's. Page views (reads) get
+far looser budgets than list edits (writes).
+
+With several worker processes or servers the cache must be shared (Redis): local memory counts each
+process apart.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +22,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+
+from interactions import medlist
 
 logger = logging.getLogger(__name__)
 
@@ -31,29 +43,33 @@ def client_address(request: HttpRequest) -> str:
     return address or request.META.get("REMOTE_ADDR", "")
 
 
-def client_id(request: HttpRequest) -> str:
-    address = client_address(request)
-    # Hashed so the cache never holds a raw address next to what it was used for.
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
+def _hashed(value: str) -> str:
+    # Hashed so the cache never holds a raw address (or list key) next to what it was used for.
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()[:32]
 
 
 def over_budget(request: HttpRequest, scope: str) -> int:
-    """Count this request; return seconds to wait when the client is over its budget, else 0.
+    """Count this request; return seconds to wait when its list or its address is over budget, else 0.
 
-    A window opens at a client's first request and lasts RATE_LIMIT_WINDOW_SECONDS. If the cache is
-    down, the limit fails open (logged): a patient checking a list matters more than the budget.
+    A window opens at the first request and lasts RATE_LIMIT_WINDOW_SECONDS. If the cache is down,
+    the limit fails open (logged): a patient checking a list matters more than the budget.
     """
     try:
-        return _count(request, scope)
+        per_list = settings.RATE_LIMITS_PER_LIST.get(scope)
+        key = medlist.list_key(request) if per_list else None
+        if key is not None:
+            wait = _count(f"ratelimit:list:{scope}:{_hashed(key)}", per_list)
+            if wait:
+                return wait
+        return _count(f"ratelimit:{scope}:{_hashed(client_address(request))}", settings.RATE_LIMITS[scope])
     except Exception:  # any cache backend's connection error
         logger.warning("Rate limit cache unavailable; request allowed (scope %s).", scope, exc_info=True)
         return 0
 
 
-def _count(request: HttpRequest, scope: str) -> int:
+def _count(key: str, limit: int) -> int:
     window = settings.RATE_LIMIT_WINDOW_SECONDS
     now = time.time()
-    key = f"ratelimit:{scope}:{client_id(request)}"
     if cache.add(f"{key}:start", now, timeout=window):
         cache.set(f"{key}:count", 1, timeout=window)
         return 0
@@ -62,7 +78,7 @@ def _count(request: HttpRequest, scope: str) -> int:
     except ValueError:  # the window closed between the two calls
         cache.set(f"{key}:count", 1, timeout=window)
         return 0
-    if count <= settings.RATE_LIMITS[scope]:
+    if count <= limit:
         return 0
     started = cache.get(f"{key}:start", now)
     return max(1, math.ceil(window - (now - started)))

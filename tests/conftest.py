@@ -35,7 +35,7 @@ def load_curated_content() -> None:
     load_initial_content(dictionary=False)
 
 
-PROCESS_MODULES = {"test_deploy", "test_multiprocess", "test_resilience"}
+PROCESS_MODULES = {"test_deploy", "test_multiprocess", "test_resilience", "test_staff_faults"}
 _needs_dictionary = True
 
 

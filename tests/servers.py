@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import http.cookies
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -10,6 +13,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -150,3 +154,60 @@ class RedisServer:
 
     def stop(self) -> None:
         end_process(self.process)
+
+
+class StaffBrowser:
+    """A signed-in staff member over real HTTP: keeps its cookies (the __Host- ones are Secure, which
+    urllib's cookie jar would not send over the loopback's plain HTTP) and never follows redirects."""
+
+    def __init__(self, server: AppServer) -> None:
+        self.server = server
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    cookie = http.cookies.SimpleCookie(value)
+                    for key, morsel in cookie.items():
+                        self.cookies[key] = morsel.value
+            return response.status, dict(response.getheaders()), response.read().decode()
+        finally:
+            connection.close()
+
+    def sign_in(self, username: str, password: str, totp_key: str) -> None:
+        from django_otp.oath import TOTP
+
+        status, _headers, page = self.request("GET", "/admin/login/")
+        assert status == 200, page[:500]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        code = f"{TOTP(bytes.fromhex(totp_key)).token():06d}"
+        form = {"csrfmiddlewaretoken": token, "username": username, "password": password, "otp_token": code}
+        status, headers, page = self.request("POST", "/admin/login/", {**form, "next": "/admin/"})
+        assert status == 302 and headers["Location"] == "/admin/", page[:2000]
+
+
+STAFF_PASSWORD = "a-long-staff-password-7"  # a throwaway test account
+STAFF_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key
+CREATE_STAFF = f"""
+from django.contrib.auth.models import User
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from interactions.workflow import ensure_roles
+ensure_roles()
+user = User.objects.create_superuser("stella-staff", password="{STAFF_PASSWORD}")
+TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True, key="{STAFF_TOTP_KEY}")
+"""
+
+
+def create_staff(env: dict[str, str]) -> tuple[str, str, str]:
+    """A staff account with a known password and TOTP key; returns (username, password, key)."""
+    manage(env, "shell", "-c", CREATE_STAFF)
+    return "stella-staff", STAFF_PASSWORD, STAFF_TOTP_KEY

@@ -3,6 +3,7 @@ sharing one database."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -17,6 +18,8 @@ import pytest
 from django.conf import settings
 
 from interactions import benchmarks
+from tests.headers import assert_security_headers
+from tests.servers import AppServer, base_env, fetch, manage
 
 BASE_DIR = Path(settings.BASE_DIR)
 GUNICORN_CONF = BASE_DIR / "config" / "gunicorn.conf.py"
@@ -179,3 +182,51 @@ def test_two_gunicorn_processes_share_one_sqlite_database(tmp_path):
         log = server.log_path.read_text()
         assert '"GET /healthz" 200' in log
         assert "zoloft" not in log and "naltrexone" not in log  # no query strings in the access log
+
+
+# --- static files ---------------------------------------------------------------------------------------
+
+
+def test_static_files_carry_the_security_headers(static_root, tmp_path):
+    manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    env = base_env(SQLITE_PATH=str(tmp_path / "unused.sqlite3"), STATIC_ROOT=str(static_root))
+    server = AppServer(env)  # WhiteNoise answers before any view, so no database is needed
+    try:
+        for name in ("css/site.css", "js/site.js"):
+            status, headers, _body = fetch(f"{server.url}/static/{manifest[name]}")
+            assert status == 200
+            assert "immutable" in headers["Cache-Control"]
+            assert_security_headers(headers.items())
+    finally:
+        server.stop()
+
+
+# --- plain HTTP -------------------------------------------------------------------------------------
+
+
+def plain_http_get(server: AppServer, path: str, **headers: str) -> tuple[int, str]:
+    """One request that does not follow redirects: (status, Location)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.getheader("Location", "")
+    finally:
+        connection.close()
+
+
+def test_a_plain_http_health_probe_gets_200_and_other_paths_a_redirect_as_deploy_md_says(static_root, tmp_path):
+    env = base_env(SQLITE_PATH=str(tmp_path / "app.sqlite3"), STATIC_ROOT=str(static_root), SECURE_SSL_REDIRECT="true")
+    manage(env, "migrate", "--noinput")
+    server = AppServer(env)
+    try:
+        assert plain_http_get(server, "/healthz") == (200, "")
+        status, location = plain_http_get(server, "/learn/")
+        assert status == 301 and location == f"https://127.0.0.1:{server.port}/learn/"
+        assert plain_http_get(server, "/learn/", **{"X-Forwarded-Proto": "https"})[0] == 200
+    finally:
+        server.stop()
+    deploy = " ".join((BASE_DIR / "docs" / "deploy.md").read_text().split())
+    assert "a plain-HTTP probe of `/healthz` answers 200, not a redirect" in deploy
+    assert "every other plain-HTTP path gets a 301 to HTTPS" in deploy

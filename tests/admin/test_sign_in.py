@@ -1,18 +1,27 @@
-"""Admin sign-in: password plus TOTP for every staff member, lockout, new session keys, idle timeout."""
+"""Admin sign-in: password plus TOTP for every staff member, lockout, new session keys, idle timeout,
+absolute session lifetime, and the purge of expired sessions."""
 
 from __future__ import annotations
 
 import datetime
+import re
+import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from config.middleware import StaffSessionLifetimeMiddleware
 from tests.admin.conftest import LOGIN_URL, PASSWORD, sign_in
+
+SIGNED_IN_AT = StaffSessionLifetimeMiddleware.SIGNED_IN_AT
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +122,70 @@ def test_each_request_extends_the_idle_timeout(editor_client):
     assert editor_client.get("/admin/").status_code == 200
     expires = Session.objects.get(session_key=key).expire_date
     assert expires > timezone.now() + datetime.timedelta(minutes=29)
+
+
+def test_a_staff_session_has_an_absolute_lifetime_of_twelve_hours_by_default():
+    assert settings.STAFF_SESSION_MAX_SECONDS == 12 * 60 * 60
+
+
+def test_the_lifetime_starts_at_sign_in_and_activity_does_not_extend_it(editor_client):
+    signed_in_at = editor_client.session[SIGNED_IN_AT]
+    assert time.time() - 60 < signed_in_at <= time.time()
+    for _ in range(3):
+        assert editor_client.get("/admin/").status_code == 200
+    assert editor_client.session[SIGNED_IN_AT] == signed_in_at
+
+
+def test_an_active_staff_session_ends_after_its_lifetime(editor_client):
+    key = editor_client.session.session_key
+    session = editor_client.session
+    session[SIGNED_IN_AT] = time.time() - settings.STAFF_SESSION_MAX_SECONDS - 1
+    session.save()
+    response = editor_client.get("/admin/")  # the idle timeout alone would let this through
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+    assert not Session.objects.filter(session_key=key).exists()
+    page = editor_client.get(response["Location"]).content.decode()
+    assert "a staff session lasts at most 12 hours. Please sign in again." in page
+
+
+def test_signing_in_again_starts_a_new_lifetime(client, editor):
+    assert sign_in(client, editor).status_code == 302
+    session = client.session
+    session[SIGNED_IN_AT] = time.time() - settings.STAFF_SESSION_MAX_SECONDS - 1
+    session.save()
+    assert client.get("/admin/").status_code == 302
+    TOTPDevice.objects.filter(user=editor).update(last_t=-1)  # as if in the next 30-second step
+    assert sign_in(client, editor).status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert time.time() - client.session[SIGNED_IN_AT] < 60
+
+
+def test_public_pages_never_touch_the_session(client, django_assert_num_queries):
+    client.get("/check/")
+    with django_assert_num_queries(0):
+        response = client.get("/privacy/")
+    assert not any(name.endswith("sessionid") for name in response.cookies)
+
+
+def test_clearsessions_purges_expired_sessions(editor_client, reviewer_client):
+    expired = editor_client.session.session_key
+    alive = reviewer_client.session.session_key
+    Session.objects.filter(session_key=expired).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    call_command("clearsessions")  # what `make clearsessions` runs
+    assert not Session.objects.filter(session_key=expired).exists()
+    assert Session.objects.filter(session_key=alive).exists()
+
+
+def test_make_clearsessions_is_a_documented_target():
+    base = Path(settings.BASE_DIR)
+    makefile = (base / "Makefile").read_text()
+    recipe = re.search(r"^clearsessions:.*\n\t(.+)$", makefile, re.MULTILINE)
+    assert recipe is not None and recipe.group(1) == "$(PY) manage.py clearsessions"
+    assert re.search(r"^\.PHONY:.*\bclearsessions\b", makefile, re.MULTILINE)
+    assert "make clearsessions" in (base / "README.md").read_text()
+    deploy = (base / "docs" / "deploy.md").read_text()
+    assert "make clearsessions" in deploy and "OnCalendar=daily" in deploy
 
 
 def test_repeated_failures_lock_the_sign_in_out(client, editor):

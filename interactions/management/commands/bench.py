@@ -157,6 +157,7 @@ class Command(BaseCommand):
             ROOT_URLCONF=bench.__name__,
             DEBUG=False,
             RATE_LIMITS=dict.fromkeys(settings.RATE_LIMITS, UNLIMITED),
+            RATE_LIMITS_PER_LIST=dict.fromkeys(settings.RATE_LIMITS_PER_LIST, UNLIMITED),
         ):
             trivial = self._trivial(table)
             self._search(table, trivial)
@@ -343,6 +344,7 @@ class Command(BaseCommand):
             "LOG_LEVEL": "WARNING",
             bench.TRIVIAL_ENV: "1",
             **{f"RATE_LIMIT_{scope.upper()}": str(UNLIMITED) for scope in settings.RATE_LIMITS},
+            **{f"RATE_LIMIT_LIST_{scope.upper()}": str(UNLIMITED) for scope in settings.RATE_LIMITS_PER_LIST},
         }
         for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_ACCESS_LOG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
             base_env.pop(name, None)
