@@ -15,6 +15,20 @@ DESKTOP = {"width": 1280, "height": 800}
 # The serious list used for accessibility checks and screenshots: naltrexone with an opioid, an SSRI,
 # tramadol (serotonin and opioid) and a benzodiazepine.
 FIVE_MEDICINES = ["Vivitrol", "oxycodone", "sertraline", "tramadol", "alprazolam"]
+# Ten entries with many findings: an opioid blocker, opioids, a serotonin medicine, a benzodiazepine,
+# a blood thinner with an NSAID, and three substances (38 findings on one list).
+TEN_WITH_SUBSTANCES = [
+    ("naltrexone", "naltrexone-injection", "Vivitrol"),
+    ("oxycodone",),
+    ("sertraline",),
+    ("tramadol",),
+    ("alprazolam",),
+    ("warfarin",),
+    ("ibuprofen",),
+    ("alcohol",),
+    ("kratom",),
+    ("cannabis",),
+]
 
 
 def origin(url: str) -> str:
