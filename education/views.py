@@ -25,8 +25,13 @@ def article_list(request: HttpRequest) -> HttpResponse:
         matches = Q(title__icontains=query) | Q(summary__icontains=query) | Q(body__icontains=query)
         medication = _medication_for(query)
         if medication is not None:
-            # "zoloft" finds the guides about sertraline and its classes, through the same search service.
-            matches |= Q(medications=medication) | Q(drug_classes__in=medication.classes.all())
+            # "zoloft" finds the guides about sertraline and its classes, through the same search service;
+            # "suboxone" also finds those about what is inside it (buprenorphine, naloxone).
+            matches |= (
+                Q(medications=medication)
+                | Q(medications__products=medication)
+                | Q(drug_classes__in=medication.classes.all())
+            )
         articles = articles.filter(matches).distinct()
     topics = [
         (topic, list(items)) for topic, items in groupby(articles.order_by("topic", "title"), key=lambda a: a.topic)

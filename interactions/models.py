@@ -137,7 +137,8 @@ class MedicationKind(models.TextChoices):
     PRESCRIPTION = "prescription", _("Prescription")
     OTC = "otc", _("Over the counter")
     HERBAL = "herbal", _("Herbal or supplement")
-    SUBSTANCE = "substance", _("Alcohol or recreational substance")
+    # Alcohol, cannabis, kratom: kept apart from medicines on the provider sheet, in neutral words.
+    SUBSTANCE = "substance", _("Alcohol or other substance")
     UNCLASSIFIED = "unclassified", _("Not classified yet")
 
 
@@ -213,6 +214,11 @@ class Medication(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+    @property
+    def is_substance(self) -> bool:
+        """Alcohol, cannabis, kratom and the like: something a person uses, not a medicine they take."""
+        return self.kind == MedicationKind.SUBSTANCE
 
     def coverage_expires_on(self) -> date | None:
         if self.coverage_signed_on is None:

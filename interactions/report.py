@@ -35,6 +35,8 @@ class EntryView:
     regimen_label: str
     regimen_options: tuple[RegimenOption, ...]
     covered: bool
+    # Alcohol, cannabis, kratom: listed apart from medicines on the provider sheet.
+    is_substance: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class FindingView:
     via: str = ""
     # The pair's lesser answers, folded inside its verdict.
     also: tuple[FindingView, ...] = ()
+    # One short question for the provider sheet; empty for "no interaction expected".
+    question: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,25 @@ class Report:
     no_known: list[str]
     safety_messages: list
     summary: str
-    questions: list[str]
+    # Questions beyond the one each finding brings (which dose, naloxone at home, anything to change).
+    more_questions: list[str]
+
+    @property
+    def medicines(self) -> list[EntryView]:
+        return [e for e in self.entries if not e.is_substance]
+
+    @property
+    def substances(self) -> list[EntryView]:
+        return [e for e in self.entries if e.is_substance]
+
+    @property
+    def concerns(self) -> list[FindingView]:
+        """The findings that need a word with the provider: all but 'no interaction expected'."""
+        return [f for f in self.findings if f.finding.severity != Severity.NONE]
+
+    @property
+    def reassured(self) -> list[FindingView]:
+        return [f for f in self.findings if f.finding.severity == Severity.NONE]
 
 
 def build_report(medlist: MedList) -> Report:
@@ -75,7 +97,7 @@ def build_report(medlist: MedList) -> Report:
         no_known=no_known,
         safety_messages=result.safety_messages,
         summary=summary_line(result, len(entries)),
-        questions=questions(result, names),
+        more_questions=more_questions(result, names),
     )
 
 
@@ -112,7 +134,9 @@ def _finding_view(finding: Finding, names, medications, dom_id: str, also: tuple
     else:
         label = _pair_label(names, finding.entries)
         via = _via(finding, medications)
-    return FindingView(finding, label, SEVERITY_ICONS[finding.severity], dom_id, via, also)
+    return FindingView(
+        finding, label, SEVERITY_ICONS[finding.severity], dom_id, via, also, question=question_for(finding)
+    )
 
 
 def _via(finding: Finding, medications) -> str:
@@ -165,6 +189,7 @@ def _entry_view(entry, name: str) -> EntryView:
         regimen_label=entry.regimen.patient_label if entry.regimen else "",
         regimen_options=options,
         covered=entry.covered,
+        is_substance=entry.medication.is_substance,
     )
 
 
@@ -204,25 +229,22 @@ def summary_line(result: CheckResult, medicine_count: int) -> str:
     return _("We found: %(parts)s.") % {"parts": ", ".join(parts)}
 
 
-def questions(result: CheckResult, names: dict[int, str]) -> list[str]:
-    """A checklist for the appointment, made from the findings."""
+def question_for(finding: Finding) -> str:
+    """What to ask the provider about one finding, in a few plain words (the sheet has one line for it)."""
+    return {
+        Severity.CONTRAINDICATED: _("Should I stop one, or switch?"),
+        Severity.MAJOR: _("Is this safe for me? What should I watch for?"),
+        Severity.MODERATE: _("Do I need a change or a check-up?"),
+        Severity.MINOR: _("Do I need to do anything?"),
+    }.get(finding.severity, "")
+
+
+def more_questions(result: CheckResult, names: dict[int, str]) -> list[str]:
+    """The questions for the appointment that no single finding asks."""
     asked: list[str] = []
-    for view in verdict_views(result, names):
-        finding = view.finding
-        if finding.severity in (Severity.NONE, Severity.MINOR):
-            continue
-        pair = view.pair_label
-        asked.append(
-            _("%(pair)s: %(title)s. Is this combination right for me, and what should I watch for?")
-            % {"pair": pair, "title": finding.title}
-        )
-        if finding.dose_variants:
+    for finding in result.findings:
+        if finding.dose_variants and finding.severity not in (Severity.NONE, Severity.MINOR):
             asked.append(_("Which dose of %(name)s am I taking?") % {"name": names[finding.entries[0]]})
-    for pair in result.not_reviewed_pairs:
-        asked.append(
-            _("%(pair)s: this site has not reviewed this pair. Can you check it for me?")
-            % {"pair": _pair_label(names, pair.entries)}
-        )
     if any("naloxone" in f"{m.text} {m.more}".lower() for m in result.safety_messages):
         asked.append(_("Should I keep naloxone (Narcan) at home, and does my family know how to use it?"))
     if result.entries:

@@ -85,8 +85,18 @@
     });
   }
 
+  // The provider sheet's Print button exists only with this script; without it the page says to use the browser's Print.
+  function setupPrintButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-print]"), function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+      Array.prototype.forEach.call(document.querySelectorAll("[data-print-help]"), function (help) { help.hidden = true; });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[role=combobox]"), setupCombobox);
     setupListUpdates();
+    setupPrintButtons();
   });
 })();

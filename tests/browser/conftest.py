@@ -15,6 +15,20 @@ DESKTOP = {"width": 1280, "height": 800}
 # The serious list used for accessibility checks and screenshots: naltrexone with an opioid, an SSRI,
 # tramadol (serotonin and opioid) and a benzodiazepine.
 FIVE_MEDICINES = ["Vivitrol", "oxycodone", "sertraline", "tramadol", "alprazolam"]
+# Ten entries with many findings: an opioid blocker, opioids, a serotonin medicine, a benzodiazepine,
+# a blood thinner with an NSAID, and three substances (38 findings on one list).
+TEN_WITH_SUBSTANCES = [
+    ("naltrexone", "naltrexone-injection", "Vivitrol"),
+    ("oxycodone",),
+    ("sertraline",),
+    ("tramadol",),
+    ("alprazolam",),
+    ("warfarin",),
+    ("ibuprofen",),
+    ("alcohol",),
+    ("kratom",),
+    ("cannabis",),
+]
 
 
 def origin(url: str) -> str:
@@ -85,3 +99,14 @@ def build_list(page: Page, base_url: str, names: list[str]) -> None:
         expect(page.get_by_role("listbox", name="Medicines to add")).to_be_hidden()
     page.goto(base_url + "/check/")
     expect(page.locator("#medlist .entry")).to_have_count(len(names))
+
+
+def set_list(page: Page, base_url: str, entries: list[tuple[str, ...]]) -> None:
+    """Put a list straight into the browser's encrypted cookie, as the add form would leave it
+    (each entry: slug, then optionally regimen slug and the brand typed)."""
+    from interactions.medlist import MedEntry, MedList, cookie_name, encode
+
+    value = encode(MedList([MedEntry(*entry) for entry in entries]))
+    # Chromium takes a __Host- cookie from the test only as a domain cookie on "/" (localhost counts as secure).
+    cookie = {"name": cookie_name(), "value": value, "domain": urlsplit(base_url).hostname, "path": "/"}
+    page.context.add_cookies([{**cookie, "secure": True, "httpOnly": True}])

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from interactions.medlist import cookie_name
-from tests.browser.conftest import PHONE, BrowserLog, list_heading, origin
+from tests.browser.conftest import PHONE, TEN_WITH_SUBSTANCES, BrowserLog, list_heading, origin, set_list
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -209,3 +209,30 @@ def test_with_javascript_a_rate_limit_shows_a_polite_message(live_server, page: 
     expect(notice).to_contain_text("Too many requests")
     expect(notice).to_be_visible()
     expect(list_heading(page)).to_have_text("Your list: 1 medicine")  # nothing silently lost or added
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [("naltrexone", "naltrexone-injection", "Vivitrol"), ("oxycodone",)],
+        TEN_WITH_SUBSTANCES,
+    ],
+    ids=["2", "10"],
+)
+def test_at_360_by_800_the_first_verdict_is_on_screen_without_scrolling(
+    live_server, browser: Browser, seeded, entries, javascript
+):
+    context = browser.new_context(viewport={"width": 360, "height": 800}, java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        set_list(page, live_server.url, entries)
+        page.goto(live_server.url + "/check/")
+        expect(page.locator("#medlist .entry")).to_have_count(len(entries))
+        badge = page.locator("#findings .finding .badge").first
+        expect(badge).to_have_text(re.compile("Avoid combining"))
+        box = badge.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 800, box
+        assert page.evaluate("window.scrollY") == 0
+    finally:
+        context.close()

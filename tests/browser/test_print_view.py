@@ -28,14 +28,16 @@ def test_print_view_shows_list_findings_questions_and_date(live_server, page: Pa
     expect(page.get_by_text(re.compile(r"^Printed on "))).to_have_text(
         re.compile("|".join(re.escape(printed_on(day)) for day in {before, after}))
     )
-    medicines = page.get_by_role("region", name="Medicines I take").get_by_role("listitem")
-    # The brand the person added is kept on paper too.
-    expect(medicines).to_have_text(["Vivitrol (naltrexone): Monthly shot (Vivitrol)", "Oxycodone", "Sertraline"])
+    medicines = page.get_by_role("region", name="Medicines I take").locator("tbody th")
+    # The brand the person added is kept on paper too, with its dose form.
+    expect(medicines).to_have_text(["Vivitrol (naltrexone)Monthly shot (Vivitrol)", "Oxycodone", "Sertraline"])
 
     questions = page.get_by_role("region", name="Questions to ask my provider")
     expect(questions.get_by_role("heading", level=2)).to_be_visible()
+    expect(questions.locator(".sheet-findings > li").first).to_contain_text(
+        "Avoid combining Vivitrol (naltrexone, monthly injection) with Oxycodone"
+    )
     expect(questions.locator("ul.checklist > li").first).to_be_visible()
-    assert questions.locator("ul.checklist > li").count() >= 1
 
     findings = page.get_by_role("region", name="What the checker found")
     expect(findings.locator(".print-finding h3").first).to_have_text(
@@ -61,8 +63,12 @@ def test_print_view_shows_list_findings_questions_and_date(live_server, page: Pa
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(medicines.first).to_be_visible()
     expect(questions.locator("ul.checklist > li").first).to_be_visible()
+    expect(findings.locator(".print-finding").first).to_be_hidden()  # the full explanations: only when asked for
+    page.emulate_media(media="screen")
+    page.get_by_label("Also print the full explanations (they start on a new page)").check()
+    page.emulate_media(media="print")
     expect(findings.locator(".print-finding").first).to_be_visible()
-    expect(page.get_by_role("heading", name="Need help now?")).to_be_visible()  # emergency numbers stay on paper
+    expect(page.locator(".sheet-emergency")).to_contain_text("Need help now?")  # emergency numbers stay on paper
 
     browser_log.assert_clean(origin(live_server.url))
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -110,11 +112,31 @@ def test_the_article_page_runs_a_fixed_number_of_queries(client, django_assert_m
         client.get(reverse("education:article", args=["kratom"]))
 
 
+def linked_guides(html: str) -> set[str]:
+    return set(re.findall(r'href="/learn/([a-z0-9-]+)/"', html))
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("typed", "article"), [("zoloft", "antidepressant"), ("suboxone", "naltrexone"), ("vivitrol", "naltrexone")]
+    ("typed", "guide"),
+    [
+        ("zoloft", "antidepressant-side-effects-and-stopping-safely"),
+        ("zoloft 50 mg", "serotonin-syndrome"),
+        # A combination product finds the guides about what is inside it (buprenorphine).
+        ("suboxone", "precipitated-withdrawal"),
+        ("Suboxone 8/2", "precipitated-withdrawal"),
+        ("vivitrol", "kratom"),
+    ],
 )
-def test_guides_find_brands_through_the_search_service(client, typed, article):
+def test_guides_find_brands_through_the_search_service(client, typed, guide):
     html = client.get("/learn/", {"q": typed}).content.decode()
-    assert article in html.lower()
-    assert "/learn/" in html
+    # The brand is not in these guides' text: only the search service can connect the two.
+    assert typed.split()[0].lower() not in Article.objects.get(slug=guide).body.lower()
+    assert guide in linked_guides(html)
+
+
+@pytest.mark.django_db
+def test_a_brand_finds_only_guides_about_that_medicine(client):
+    found = linked_guides(client.get("/learn/", {"q": "zoloft"}).content.decode())
+    assert found and "precipitated-withdrawal" not in found
+    assert not linked_guides(client.get("/learn/", {"q": "xyzzy"}).content.decode())

@@ -4,9 +4,11 @@ import logging
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from interactions import medlist
 from interactions.medlist import MedEntry, MedList
+from interactions.models import StandingMessage, Status
 from tests.medicines import THIRTY
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +255,26 @@ def test_tampered_form_values_get_a_message_not_an_error(client, url, data):
     assert response.status_code == 302
     assert client.get(CHECK).status_code == 200
     assert current_list(client)[0].slug == "naltrexone"
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("phenelzine", "tyramine-foods"),  # an MAO inhibitor: aged and fermented foods
+        ("linezolid", "tyramine-foods"),
+        ("simvastatin", "grapefruit-check"),  # a label that names grapefruit juice
+        ("nifedipine", "grapefruit-check"),
+        ("alprazolam", "sedating-medicine-alcohol-driving"),  # alcohol adds to the sleepiness
+        ("metronidazole", "no-alcohol-hidden-alcohol"),
+    ],
+)
+def test_food_and_drink_advice_shows_without_adding_the_food(client, slug, message):
+    """The person adds only the medicine; the food or drink its label warns about comes with it."""
+    standing = StandingMessage.objects.get(slug=message)
+    assert standing.status == Status.PUBLISHED
+    assert standing.references.exists()
+    with_list(client, (slug,))
+    assert escape(standing.title) in client.get(CHECK).content.decode()
+    # Not shown to everyone: a medicine whose label has no such warning does not bring it.
+    with_list(client, ("lisinopril",))
+    assert escape(standing.title) not in client.get(CHECK).content.decode()
