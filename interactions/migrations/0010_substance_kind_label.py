@@ -10,7 +10,7 @@ def kratom_is_a_substance(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("interactions", "0007_content_constraints"),
+        ("interactions", "0009_revision_roles"),
     ]
 
     operations = [
