@@ -125,17 +125,20 @@ def _import_medications(canonical_to_data: dict[str, dict], progress) -> tuple[i
 
 
 def _import_names(variant_to_canonical, variant_data, slug_to_id: dict[str, int], progress) -> int:
-    existing = set(MedicationName.objects.values_list("medication_id", "normalized"))
+    # A name means one medicine. Names already given out (the curated catalog and content packs load
+    # first) stay where they are, so "lithium carbonate" or "Hycodan" never lead to a second,
+    # unreviewed dictionary entry; among dictionary entries the first one listed keeps the name.
+    taken = dict(MedicationName.objects.values_list("normalized", "medication_id"))
     new: list[MedicationName] = []
     for variant, canonicals in variant_to_canonical.items():
         for canonical in canonicals:
             medication_id = slug_to_id.get(medication_slug(canonical))
             normalized = normalize_name(variant)[:200]
-            if medication_id is None or not normalized or (medication_id, normalized) in existing:
+            if medication_id is None or not normalized or normalized in taken:
                 continue
             if is_junk_name(variant):
                 continue
-            existing.add((medication_id, normalized))
+            taken[normalized] = medication_id
             new.append(
                 MedicationName(
                     medication_id=medication_id,

@@ -541,10 +541,9 @@ def _load_medication_links(medication: Medication, data: dict, medications, grou
     names += [(n, False, False) for n in data.get("names", [])]
     names += [(n, False, True) for n in data.get("misspellings", [])]
     wanted = {normalize_name(name): (name, is_brand, is_misspelling) for name, is_brand, is_misspelling in names}
-    # A name that now belongs to this medicine leaves any other curated medicine that had it.
-    MedicationName.objects.filter(normalized__in=list(wanted), medication__curated=True).exclude(
-        medication=medication
-    ).delete()
+    # A name that now belongs to this medicine leaves any other medicine that had it (a name means one
+    # medicine; the dictionary import never gives it out again).
+    MedicationName.objects.filter(normalized__in=list(wanted)).exclude(medication=medication).delete()
     existing = {n.normalized: n for n in medication.names.all()}
     new, changed = [], []
     for normalized, (name, is_brand, is_misspelling) in wanted.items():
