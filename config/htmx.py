@@ -1,6 +1,33 @@
-from django.http import HttpRequest
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_http_methods
 
 
 def template_for(request: HttpRequest, template: str, partial: str) -> str:
     """The whole page, or only its named partial when htmx asks (`template#partial`)."""
     return f"{template}#{partial}" if request.htmx else template
+
+
+def typed_query(request: HttpRequest) -> str:
+    """What the person typed: posted by the live search (so it is in no web address or server log),
+    or in the query string of the plain GET form that works without JavaScript."""
+    source = request.POST if request.method == "POST" else request.GET
+    return source.get("q", "")
+
+
+def search_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A search page: GET (the no-JavaScript form and links) or POST (the live search). A posted
+    answer is about what someone typed, so no cache keeps it."""
+
+    @require_http_methods(["GET", "HEAD", "POST"])
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if request.method == "POST":
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+    return wrapper

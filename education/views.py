@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from config.htmx import template_for
+from config.htmx import search_view, template_for, typed_query
 from education.models import Article
 from interactions import search as search_service
 from interactions.models import Medication, Status
@@ -16,10 +16,10 @@ from interactions.models import Medication, Status
 MAX_FILTER_LENGTH = 100
 
 
-@require_safe
+@search_view
 @vary_on_headers("HX-Request")
 def article_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_FILTER_LENGTH]
+    query = typed_query(request).replace("\x00", "").strip()[:MAX_FILTER_LENGTH]
     articles = Article.objects.published().only("title", "slug", "topic", "summary")
     if query:
         matches = Q(title__icontains=query) | Q(summary__icontains=query) | Q(body__icontains=query)

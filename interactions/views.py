@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from config.htmx import template_for
+from config.htmx import search_view, template_for, typed_query
 from education.models import Article
 from interactions import api, openapi
 from interactions import search as search_service
@@ -25,11 +25,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "interactions/home.html")
 
 
-@require_safe
+@search_view
 @rate_limited("search")
 @vary_on_headers("HX-Request")
 def medication_search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")
+    query = typed_query(request)
     results: list[search_service.SearchResult] = []
     error = ""
     if query.strip():

@@ -90,3 +90,22 @@ def test_print_view_has_no_axe_violations(live_server, page: Page, browser_log: 
     expect(page.locator(".print-finding").first).to_be_visible()
     assert_no_violations(page)
     browser_log.assert_clean(origin(live_server.url))
+
+
+@pytest.mark.parametrize(
+    ("path", "answer"),
+    [("/medications/", "Zoloft (sertraline)"), ("/learn/", "guides match")],
+    ids=["medicines", "guides"],
+)
+def test_typing_in_a_live_search_puts_no_medicine_name_in_any_address(
+    live_server, page: Page, browser_log: BrowserLog, seeded, path, answer
+):
+    posted = []
+    page.on("request", lambda request: posted.append((request.method, request.url, request.post_data or "")))
+    page.goto(live_server.url + path)
+    box = page.locator("input[type=search]")
+    box.press_sequentially("zoloft")
+    expect(page.locator("#search-results, #article-results").first).to_contain_text(answer)
+    assert not [url for _method, url, _body in posted if "zoloft" in url.lower()]
+    assert any(method == "POST" and "zoloft" in body for method, _url, body in posted)
+    browser_log.assert_clean(origin(live_server.url))

@@ -74,3 +74,36 @@ def test_the_add_box_offers_did_you_mean_as_buttons(client):
     html = client.post("/check/suggest/", {"q": "sertralinexyz"}).content.decode()
     assert 'name="pick" value="sertraline"' in html
     assert "Add Sertraline" in html
+
+
+# --- the live search posts: what someone types is in no web address --------------------------------------
+
+
+@pytest.mark.parametrize("page", [URL, reverse("education:article_list")])
+def test_the_live_search_posts_instead_of_putting_the_name_in_the_address(client, page):
+    html = client.get(page).content.decode()
+    assert f'hx-post="{page}"' in html
+    assert "hx-get=" not in html
+
+
+def test_the_live_search_answers_a_post_with_the_same_partial_and_no_store(client):
+    posted = client.post(URL, {"q": "zoloft"}, headers={"HX-Request": "true"})
+    linked = client.get(URL, {"q": "zoloft"}, headers={"HX-Request": "true"})
+    assert posted.status_code == 200
+    assert posted.content == linked.content
+    assert "no-store" in posted["Cache-Control"]
+
+
+def test_the_guides_search_answers_a_post_too(client):
+    posted = client.post(reverse("education:article_list"), {"q": "suboxone"}, headers={"HX-Request": "true"})
+    linked = client.get(reverse("education:article_list"), {"q": "suboxone"}, headers={"HX-Request": "true"})
+    assert posted.status_code == 200
+    assert posted.content == linked.content
+    assert "no-store" in posted["Cache-Control"]
+
+
+def test_a_posted_search_needs_the_csrf_token():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(URL, {"q": "zoloft"}, headers={"HX-Request": "true"})
+    assert response.status_code == 403
