@@ -47,13 +47,14 @@ class ArticleAdmin(WorkflowAdmin):
             "Review",
             {
                 "description": (
-                    "Status changes only through the workflow buttons. Editors cannot change a published or "
-                    "retired article: a reviewer unpublishes it first, or makes the edit."
+                    "Status changes only through the workflow buttons. A change to a published article "
+                    "is saved as a revision that another reviewer approves."
                 ),
                 "fields": [
                     "status",
                     "author",
                     "reviewed_by",
+                    "reviewed_by_name",
                     "reviewed_on",
                     "next_review_due",
                     "reading_levels",

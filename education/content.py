@@ -10,6 +10,7 @@ from pathlib import Path
 from django.db import transaction
 
 from education.models import Article
+from interactions.content_packs import SHIPPED_REVIEWER
 from interactions.models import DrugClass, Interaction, Medication, Reference, Status
 
 SEED_REVIEWED_ON = datetime.date(2026, 11, 22)
@@ -55,6 +56,7 @@ def load_articles(directory: Path) -> int:
         if article.pk is None:
             article.status = Status.PUBLISHED
             article.reviewed_on = SEED_REVIEWED_ON
+            article.reviewed_by_name = SHIPPED_REVIEWER
             article.next_review_due = SEED_REVIEWED_ON + REVIEW_INTERVAL
         article.save()
         article.medications.set(Medication.objects.filter(slug__in=meta.get("medications", [])))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from interactions.models import DrugClass, Interaction, Medication, Reference, Status
+from interactions.models import DrugClass, Interaction, Medication, Reference, Status, published_has_reviewer
 
 
 class Audience(models.TextChoices):
@@ -53,6 +53,11 @@ class Article(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_on = models.DateField(null=True, blank=True)
+    reviewed_by_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text=_("Who approved shipped content that no account here approved (set by the content loaders)."),
+    )
     next_review_due = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -65,6 +70,11 @@ class Article(models.Model):
             models.CheckConstraint(
                 condition=Q(author__isnull=True) | Q(reviewed_by__isnull=True) | ~Q(reviewed_by=models.F("author")),
                 name="article_reviewer_not_author",
+            ),
+            models.CheckConstraint(condition=published_has_reviewer(), name="article_published_has_reviewer"),
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(reviewed_on__isnull=False),
+                name="article_published_has_review_date",
             ),
         ]
 

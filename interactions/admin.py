@@ -318,7 +318,7 @@ class WorkflowAdmin(HistoryAdmin):
         "retire_selected",
     ]
     history_list_display = ["status"]
-    workflow_readonly = ["status", "author", "reviewed_by", "reviewed_on", "next_review_due"]
+    workflow_readonly = ["status", "author", "reviewed_by", "reviewed_by_name", "reviewed_on", "next_review_due"]
 
     # Permissions: the edit lock is enforced here, so every admin view and POST obeys it.
 
@@ -665,12 +665,13 @@ class InteractionAdmin(WorkflowAdmin):
             {
                 "description": (
                     "Status changes only through the workflow buttons. Editors cannot change a published or "
-                    "retired rule: a reviewer unpublishes it first, or makes the edit."
+                    "retired rule: a change to a published rule is saved as a revision that another reviewer approves."
                 ),
                 "fields": [
                     "status",
                     "author",
                     "reviewed_by",
+                    "reviewed_by_name",
                     "reviewed_on",
                     "next_review_due",
                     "reading_levels",

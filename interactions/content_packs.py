@@ -47,6 +47,8 @@ MAX_GRADE = 8.0
 # Who signs shipped content: a clinic's reviewer re-signs it in admin, and the record then names them.
 SHIPPED_SIGNER = "MedWise content"
 SHIPPED_REVIEWED_ON = date(2026, 12, 1)
+# Shipped content was approved before it reached this clinic's database, so by no account here.
+SHIPPED_REVIEWER = "the MedWise clinical content team"
 URGENT_SEVERITIES = {Severity.CONTRAINDICATED, Severity.MAJOR}
 PLACEHOLDER_SAMPLES = {"first": "sertraline", "second": "tramadol", "medicines": "sertraline, tramadol and alcohol"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -597,6 +599,7 @@ def _side(value: str, medications, groups, regimens) -> dict:
 PUBLISHED = {
     "status": Status.PUBLISHED,
     "reviewed_on": SHIPPED_REVIEWED_ON,
+    "reviewed_by_name": SHIPPED_REVIEWER,
     "next_review_due": SHIPPED_REVIEWED_ON + timedelta(days=365),
 }
 

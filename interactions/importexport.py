@@ -6,8 +6,9 @@ what would change without writing anything; `apply_import()` writes a clean plan
 transaction. Exporting and importing the same data changes nothing.
 
 Import adds and updates; it never deletes. Columns left out of a file keep their current values.
-Authors and reviewers are not exported: people differ between databases. The status column is
-honoured, so an import can publish: it is an operator's tool, and the history records it.
+Authors and reviewers are not exported: people differ between databases. An import never publishes:
+a new or changed rule must arrive as a draft and go through the review workflow (a second person
+approves it); published rules that the file leaves unchanged stay as they are.
 """
 
 from __future__ import annotations
@@ -645,8 +646,13 @@ def _plan_interactions(plan: ImportPlan, rows: list[SourceRow], catalog: _Catalo
             problems += _interaction_problems(merged, catalog, new)
         changes = current is None or bool(_diff(current_row, row.values))
         # Only rows that change are held to the publishing rules, so older content still round-trips.
-        if not problems and changes and merged.get("status", Status.DRAFT) == Status.PUBLISHED:
-            problems += _publish_problems(merged)
+        # Nothing reaches patients past the review workflow: a changed row cannot end up published.
+        now_published = current is not None and current.status == Status.PUBLISHED
+        if not problems and changes and (now_published or merged.get("status", Status.DRAFT) == Status.PUBLISHED):
+            problems.append(
+                "an import cannot publish or change a published rule: import it as a draft "
+                "(status 'draft') and publish it through the review workflow"
+            )
         if not problems:
             pair_key = _pair_key(merged, catalog)
             owner = catalog.pair_keys.get(pair_key)
@@ -695,22 +701,6 @@ def _interaction_problems(values: dict[str, Any], catalog: _Catalog, new: set[st
     problems += [
         f"references: no reference '{key}'" for key in values.get("references", []) if key not in catalog.references
     ]
-    return problems
-
-
-def _publish_problems(values: dict[str, Any]) -> list[str]:
-    problems = []
-    if not values.get("summary", "").strip():
-        problems.append("a published rule needs a summary")
-    if not values.get("action", "").strip():
-        problems.append("a published rule needs an action")
-    if not values.get("references"):
-        problems.append("a published rule needs at least one reference")
-    if (
-        values.get("severity") in (Severity.CONTRAINDICATED, Severity.MAJOR)
-        and not values.get("urgent_signs", "").strip()
-    ):
-        problems.append("an 'avoid combining' or 'serious' rule needs urgent signs")
     return problems
 
 

@@ -26,6 +26,11 @@ def normalize_name(text: str) -> str:
     return " ".join(text.split())
 
 
+def published_has_reviewer() -> Q:
+    """Published content names who approved it: a staff account, or (shipped content) a name."""
+    return ~Q(status="published") | Q(reviewed_by__isnull=False) | ~Q(reviewed_by_name="")
+
+
 def mid_sentence(name: str) -> str:
     """A name as it reads mid-sentence: generic names in lower case ("sertraline"), brands as spelt."""
     if name[:1].isupper() and name[1:] == name[1:].lower():
@@ -452,6 +457,11 @@ class Interaction(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_on = models.DateField(null=True, blank=True)
+    reviewed_by_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text=_("Who approved shipped content that no account here approved (set by the content loaders)."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -493,6 +503,7 @@ class Interaction(models.Model):
                 condition=~Q(status=Status.PUBLISHED) | Q(reviewed_on__isnull=False),
                 name="interaction_published_has_review_date",
             ),
+            models.CheckConstraint(condition=published_has_reviewer(), name="interaction_published_has_reviewer"),
         ]
 
     def __str__(self) -> str:
@@ -542,6 +553,11 @@ class Reviewed(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_on = models.DateField(null=True, blank=True)
+    reviewed_by_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text=_("Who approved shipped content that no account here approved (set by the content loaders)."),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -606,6 +622,7 @@ class ListRule(Reviewed):
                 condition=~Q(status=Status.PUBLISHED) | Q(reviewed_on__isnull=False),
                 name="listrule_published_has_review_date",
             ),
+            models.CheckConstraint(condition=published_has_reviewer(), name="listrule_published_has_reviewer"),
         ]
 
     def __str__(self) -> str:
@@ -664,6 +681,7 @@ class StandingMessage(Reviewed):
                 condition=~Q(status=Status.PUBLISHED) | Q(reviewed_on__isnull=False),
                 name="standingmessage_published_has_review_date",
             ),
+            models.CheckConstraint(condition=published_has_reviewer(), name="standingmessage_published_has_reviewer"),
         ]
 
     def __str__(self) -> str:

@@ -52,6 +52,7 @@ _NOT_PROPOSED = {
     "status",
     "author",
     "reviewed_by",
+    "reviewed_by_name",
     "reviewed_on",
     "next_review_due",
     "updated_at",
@@ -264,6 +265,7 @@ def _apply(revision: Revision, *, user: AbstractBaseUser, today: datetime.date) 
     if _is_reviewed_model(model) and revision.action == RevisionAction.CHANGE:
         # The approver is now the reviewer of the live text.
         obj.reviewed_by = user
+        obj.reviewed_by_name = ""
         obj.reviewed_on = today
         obj.next_review_due = today + datetime.timedelta(days=settings.REVIEW_INTERVAL_DAYS)
     if revision.action == RevisionAction.ADD and _is_reviewed_model(model):

@@ -39,7 +39,7 @@ REVIEWER_GROUP = "Clinical reviewer"
 URGENT_SEVERITIES = {Severity.CONTRAINDICATED, Severity.MAJOR}
 LOCKED_STATUSES = {Status.PUBLISHED, Status.RETIRED}
 # Set only through the workflow functions: never from a form, an import of history, or a revert.
-WORKFLOW_FIELDS = ("status", "author", "reviewed_by", "reviewed_on", "next_review_due")
+WORKFLOW_FIELDS = ("status", "author", "reviewed_by", "reviewed_by_name", "reviewed_on", "next_review_due")
 
 # (app label, model, codename, name): permissions beyond Django's add/change/delete/view.
 CUSTOM_PERMISSIONS = [
@@ -249,6 +249,7 @@ def publish(*, item: Reviewable, user: AbstractBaseUser, today: datetime.date | 
         reason="Approved and published",
         check=check,
         reviewed_by=user,
+        reviewed_by_name="",
         reviewed_on=today,
         next_review_due=today + datetime.timedelta(days=settings.REVIEW_INTERVAL_DAYS),
     )
@@ -264,6 +265,7 @@ def unpublish(*, item: Reviewable, user: AbstractBaseUser) -> Reviewable:
         to=Status.DRAFT,
         reason="Unpublished to draft",
         reviewed_by=None,
+        reviewed_by_name="",
         reviewed_on=None,
     )
 

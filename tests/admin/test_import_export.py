@@ -61,7 +61,13 @@ def test_the_export_holds_every_kind(tmp_path):
     assert rule["references"] == ["fda-naltrexone-label", "fda-vivitrol-label"]
 
 
+def to_draft(slug: str) -> None:
+    """An import may change only drafts (published content changes through the review workflow)."""
+    Interaction.objects.filter(slug=slug).update(status=Status.DRAFT, reviewed_by_name="")
+
+
 def edited_export(tmp_path) -> tuple:
+    to_draft("naltrexone-tablet-opioids")
     path = tmp_path / "content.json"
     run("export_content", "--curated", "--output", str(path))
     data = json.loads(path.read_text())
@@ -97,7 +103,7 @@ def test_an_import_applies_the_changes_and_records_them(tmp_path):
     assert "Imported 3 change(s)." in out
     rule = Interaction.objects.get(slug="naltrexone-tablet-opioids")
     assert rule.title == "Naltrexone tablets and opioid medicines"
-    assert rule.status == Status.PUBLISHED
+    assert rule.status == Status.DRAFT
     assert rule.history.first().history_change_reason == "Imported from content.json"
     assert MedicationName.objects.get(normalized="newamine plus").medication.slug == "newamine"
     out, _ = run("import_content", str(path))
@@ -146,25 +152,37 @@ def test_a_pair_that_already_has_a_rule_is_refused(tmp_path):
     ]
 
 
-def test_a_published_rule_must_meet_the_publishing_rules(tmp_path):
-    rule = {
-        "slug": "serious-without-signs",
-        "title": "Serious",
+def test_an_import_cannot_publish_or_change_published_rules(tmp_path):
+    refusal = (
+        "an import cannot publish or change a published rule: import it as a draft (status 'draft') and "
+        "publish it through the review workflow"
+    )
+    new_rule = {
+        "slug": "published-by-import",
+        "title": "Published by import",
         "medication_a": "acamprosate",
         "medication_b": "ibuprofen",
-        "severity": "major",
-        "summary": "Bad.",
+        "severity": "minor",
+        "summary": "Mild.",
         "action": "Ask.",
         "evidence": "probable",
+        "references": ["fda-naltrexone-label"],
         "status": "published",
     }
-    path = tmp_path / "rules.json"
-    path.write_text(json.dumps({"interactions": [rule]}))
-    plan = importexport.plan_import(*importexport.read_path(path))
-    assert [str(e) for e in plan.errors] == [
-        "rules.json interactions row 1: a published rule needs at least one reference",
-        "rules.json interactions row 1: an 'avoid combining' or 'serious' rule needs urgent signs",
+    published = Interaction.objects.published().first()
+    rows = [
+        new_rule,
+        {"slug": published.slug, "title": "Changed by import"},
+        {"slug": Interaction.objects.published().exclude(pk=published.pk).first().slug, "status": "draft"},
     ]
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"interactions": rows}))
+    plan = importexport.plan_import(*importexport.read_path(path))
+    assert [str(e) for e in plan.errors] == [f"rules.json interactions row {n}: {refusal}" for n in (1, 2, 3)]
+    # The same new rule as a draft goes in, for the workflow to take from there.
+    path.write_text(json.dumps({"interactions": [{**new_rule, "status": "draft"}]}))
+    run("import_content", str(path))
+    assert Interaction.objects.get(slug="published-by-import").status == Status.DRAFT
 
 
 def test_a_new_rule_can_use_a_medication_from_the_same_file(tmp_path):
@@ -212,6 +230,7 @@ def test_a_partial_csv_updates_only_its_columns(tmp_path):
     assert medication.description == "A new plain description."
     assert medication.curated
     rules = tmp_path / "interactions.csv"
+    to_draft("naltrexone-tablet-opioids")
     rules.write_text("slug,title\nnaltrexone-tablet-opioids,Naltrexone tablets and opioid medicines\n")
     run("import_content", str(rules))
     rule = Interaction.objects.get(slug="naltrexone-tablet-opioids")

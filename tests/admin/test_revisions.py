@@ -320,3 +320,14 @@ def test_published_content_is_retired_not_deleted(reviewer_client):
     response = reviewer_client.post(reverse("admin:interactions_interaction_delete", args=[rule.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Interaction.objects.filter(pk=rule.pk).exists()
+
+
+@pytest.mark.parametrize("model", [Interaction, "article"])
+def test_the_database_refuses_published_content_that_names_no_reviewer(model):
+    from education.models import Article
+
+    model = Article if model == "article" else model
+    item = model.objects.published().first()
+    assert item.reviewed_by_name == "the MedWise clinical content team"  # shipped content says who
+    with pytest.raises(IntegrityError), transaction.atomic():
+        model.objects.filter(pk=item.pk).update(reviewed_by=None, reviewed_by_name="")

@@ -63,7 +63,7 @@ def test_odd_filters_never_fail(client, q):
 
 def test_an_article_page_shows_body_review_line_sources_and_links(client):
     html = client.get(reverse("education:article", args=["kratom"])).content.decode()
-    assert "Reviewed on" in html and "Next review due" in html
+    assert "Reviewed by the MedWise clinical content team on" in html and "Next review due" in html
     assert '<ol class="sources-list">' in html
     assert 'href="/medications/kratom/"' in html
     assert 'name="pick" value="kratom"' in html  # one click adds it to the list
