@@ -61,6 +61,7 @@ bench: setup
 # JSON with natural keys, so it loads into any database. Not included: staff accounts and the edit
 # history and pending revisions (they point at database ids, which a natural-key restore does not keep); back up the
 # database itself for those (docs/deploy.md). BACKUP=path overrides the default timestamped file.
+# The same list as interactions/backup.py, which restores only these (tests/test_backup.py checks both).
 BACKUP_MODELS := interactions.DrugClass interactions.Medication interactions.MedicationName \
 	interactions.Regimen interactions.Reference interactions.Interaction interactions.ListRule \
 	interactions.StandingMessage education.Article auth.Group
@@ -72,13 +73,15 @@ backup: $(STAMP)
 	$(PY) manage.py dumpdata $(BACKUP_MODELS) --natural-foreign --natural-primary --indent 2 --output "$$part"; \
 	mv "$$part" "$$out"; echo "Backup written to $$out"
 
-# Restore a content backup: make restore FILE=backups/content-YYYYmmdd-HHMMSS.json
+# Restore a content backup: make restore FILE=backups/content-YYYYmmdd-HHMMSS.json. One transaction: a bad
+# file writes nothing. Authors and reviewers missing here become inactive placeholder accounts that
+# cannot sign in until claimed (manage.py create_staff USERNAME --claim --role editor|reviewer).
 restore: $(STAMP)
 	@[ -n '$(FILE)' ] || { echo "Usage: make restore FILE=backups/content-YYYYmmdd-HHMMSS.json"; exit 2; }
 	@[ -f '$(FILE)' ] || { echo "No such file: $(FILE)"; exit 2; }
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
-	$(PY) manage.py loaddata '$(FILE)'
+	$(PY) manage.py restore_content '$(FILE)'
 
 # Delete expired staff sessions (Django keeps them until told): run daily, see docs/deploy.md.
 clearsessions: $(STAMP)

@@ -258,15 +258,20 @@ class RowError:
         return f"{self.source} row {self.number}: {self.message}"
 
 
-def read_json(text: str, source: str = "JSON", kinds: Iterable[str] = KINDS) -> tuple[list[SourceRow], list[RowError]]:
+def parse_json(text: str, source: str) -> Any:
+    """JSON from a file we did not write: every way it can be broken is an ImportFileError, never a traceback."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFileError(f"{source} is not valid JSON: {exc}") from None
     except RecursionError:
         raise ImportFileError(f"{source}: the JSON is nested too deeply to be content.") from None
     except ValueError:  # an integer of thousands of digits
         raise ImportFileError(f"{source}: a number too large to be content.") from None
+
+
+def read_json(text: str, source: str = "JSON", kinds: Iterable[str] = KINDS) -> tuple[list[SourceRow], list[RowError]]:
+    data = parse_json(text, source)
     if not isinstance(data, dict) or not any(kind in data for kind in KINDS):
         raise ImportFileError(f"{source}: expected an object with 'medications', 'names' or 'interactions' lists.")
     rows, errors = [], []
@@ -347,13 +352,16 @@ def read_path(path: Path, kinds: Iterable[str] = KINDS) -> tuple[list[SourceRow]
 
 
 def _read_text(path: Path) -> str:
-    # newline="" keeps line breaks inside quoted CSV cells exactly as written; utf-8-sig drops Excel's BOM.
+    return decode_text(path.read_bytes(), path.name)
+
+
+def decode_text(data: bytes, source: str) -> str:
+    # Decoding bytes keeps line breaks inside quoted CSV cells exactly as written; utf-8-sig drops Excel's BOM.
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return handle.read()
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(
-            f"{path.name} is not UTF-8 text (byte {exc.start + 1} is not): save it as UTF-8 "
+            f"{source} is not UTF-8 text (byte {exc.start + 1} is not): save it as UTF-8 "
             "(in a spreadsheet app, 'CSV UTF-8')."
         ) from None
 

@@ -2,10 +2,15 @@
 
     python manage.py create_staff alice --role reviewer --email alice@example.org
     python manage.py create_staff admin --new-device      # a new authenticator for an existing account
+    python manage.py create_staff alice --claim --role reviewer   # activate a placeholder a restore made
 
 The password is asked for twice (or read from DJANGO_STAFF_PASSWORD with --noinput) and checked
 against the password validators. The command prints a QR code and an otpauth:// link for the
 person's authenticator app: every staff sign-in needs its 6-digit code.
+
+A content restore (restore_content) creates each author or reviewer it does not find as an inactive
+placeholder with no password. --claim gives such an account (or any inactive one) a password, a new
+authenticator and a role, and activates it. Without --claim the command refuses an inactive account.
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ class Command(BaseCommand):
             help="Replace the account's authenticator (lost phone, or the first superuser).",
         )
         parser.add_argument(
+            "--claim",
+            action="store_true",
+            help="Activate an inactive account (a restore's placeholder): a password, an authenticator and a role.",
+        )
+        parser.add_argument(
             "--noinput",
             "--no-input",
             action="store_false",
@@ -49,14 +59,38 @@ class Command(BaseCommand):
             help=f"Do not prompt: a new account's password comes from {PASSWORD_ENV}.",
         )
 
-    def handle(self, *args, username: str, role: str | None, email: str, new_device: bool, interactive: bool, **opts):
+    def handle(
+        self,
+        *args,
+        username: str,
+        role: str | None,
+        email: str,
+        new_device: bool,
+        claim: bool,
+        interactive: bool,
+        **opts,
+    ):
         user_model = get_user_model()
         user = user_model.objects.filter(username=username).first()
-        if user is None and role is None:
+        if claim:
+            self._check_claimable(user, username, role)
+        elif user is None and role is None:
             raise CommandError(f"There is no account '{username}'. Give --role editor or --role reviewer to create it.")
+        elif user is not None and not user.is_active:
+            raise CommandError(
+                f"'{username}' is inactive and cannot sign in (a placeholder from a content restore, or a "
+                "deactivated account). Use --claim --role editor|reviewer to give it a password and activate it."
+            )
         with transaction.atomic():
             ensure_roles()
-            if user is None:
+            if claim:
+                user.set_password(self._password(username, user.email or email, interactive))
+                user.is_active = user.is_staff = True
+                user.email = user.email or email
+                user.save(update_fields=["password", "is_active", "is_staff", "email"])
+                new_device = True  # whatever authenticator an inactive account had is not the claimant's
+                self.stdout.write(f"Claimed '{username}': it is active and has a new password.")
+            elif user is None:
                 password = self._password(username, email, interactive)
                 user = user_model(username=username, email=email, is_staff=True)
                 user.set_password(password)
@@ -78,6 +112,14 @@ class Command(BaseCommand):
             self.stdout.write("The account keeps its authenticator app (use --new-device to replace it).")
         else:
             self._show_enrolment(device)
+
+    def _check_claimable(self, user, username: str, role: str | None) -> None:
+        if user is None:
+            raise CommandError(f"There is no account '{username}' to claim.")
+        if user.is_active:
+            raise CommandError(f"'{username}' is already active: there is nothing to claim.")
+        if role is None and not user.groups.filter(name__in=ROLE_GROUPS.values()).exists():
+            raise CommandError(f"'{username}' has no role yet: give --role editor or --role reviewer.")
 
     def _password(self, username: str, email: str, interactive: bool) -> str:
         user = get_user_model()(username=username, email=email)
