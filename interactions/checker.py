@@ -191,6 +191,8 @@ def _load_medications(slugs: Iterable[str]) -> dict[str, Medication]:
 # pairs of many lists, small enough (a few MB) that odd traffic cannot grow it without limit.
 MEDICATION_CACHE_SIZE = 5_000
 PAIR_CACHE_SIZE = 20_000
+# Finding cards' HTML (a few kB each) per language: the cards of many lists, a few MB at most.
+RENDERED_CACHE_SIZE = 2_000
 
 
 def _load_rules() -> list[Interaction]:
@@ -254,10 +256,11 @@ class ReviewedContent:
         self._keys: dict[tuple, frozenset] = {}
         self._medications: dict[str, Medication | None] = {}
         self._pairs: dict[tuple, tuple[list[Finding], list[tuple[str, str]]]] = {}
+        self._rendered: dict[tuple, object] = {}
 
     def __getstate__(self) -> dict:
         # The shared cache holds the index only; each process fills its own caches.
-        return {**self.__dict__, "_keys": {}, "_medications": {}, "_pairs": {}}
+        return {**self.__dict__, "_keys": {}, "_medications": {}, "_pairs": {}, "_rendered": {}}
 
     def medications(self, slugs: Iterable[str]) -> dict[str, Medication]:
         """The list's medicines with their groups, doses and ingredients: a query only for new ones."""
@@ -273,12 +276,14 @@ class ReviewedContent:
 
     def remember(self, key: tuple, build):
         """A pair's answer (or an entry's profile), worked out once per content version."""
-        found = self._pairs.get(key)
-        if found is None:
-            if len(self._pairs) >= PAIR_CACHE_SIZE:
-                self._pairs.clear()
-            found = self._pairs[key] = build()
-        return found
+        return _bounded(self._pairs, PAIR_CACHE_SIZE, key, build)
+
+    def rendered(self, key: tuple, build):
+        """Markup made from this content alone (a finding card), once per content version.
+
+        Pages keep it here so it goes with the version; it must never hold anything of a person's list.
+        """
+        return _bounded(self._rendered, RENDERED_CACHE_SIZE, key, build)
 
     @staticmethod
     def _walk(class_id: int, broader: dict[int, set[int]]) -> dict[int, int]:
@@ -310,6 +315,15 @@ class ReviewedContent:
         return found
 
 
+def _bounded(store: dict, size: int, key: tuple, build):
+    found = store.get(key)
+    if found is None:
+        if len(store) >= size:
+            store.clear()
+        found = store[key] = build()
+    return found
+
+
 _memo: tuple[str, ReviewedContent] | None = None
 
 
@@ -322,10 +336,11 @@ def reviewed_content() -> ReviewedContent:
     return _memo[1]
 
 
-def covered_count(today: date | None = None) -> int:
+def covered_count(today: date | None = None, *, content: ReviewedContent | None = None) -> int:
     """How many medicines our reviewed content covers today (the one line on the check page)."""
     today = today or date.today()
-    return sum(1 for expires in reviewed_content().coverage_expires.values() if expires >= today)
+    content = content or reviewed_content()
+    return sum(1 for expires in content.coverage_expires.values() if expires >= today)
 
 
 def build_content() -> ReviewedContent:
