@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from interactions.models import DrugClass, Interaction, Medication, Reference, Status
+from interactions.models import ContentQuerySet, DrugClass, Interaction, Medication, Reference, Status
 
 
 class Audience(models.TextChoices):
@@ -20,7 +20,7 @@ class Audience(models.TextChoices):
     PROFESSIONALS = "professionals", _("Professionals")
 
 
-class ArticleQuerySet(models.QuerySet):
+class ArticleQuerySet(ContentQuerySet):
     def published(self) -> ArticleQuerySet:
         return self.filter(status=Status.PUBLISHED)
 
