@@ -551,6 +551,11 @@ def rule_finding(
 _DEFAULT_NUMBERS = {"EMERGENCY_NUMBER": "911", "CRISIS_LINE": "988", "POISON_CONTROL": "1-800-222-1222"}
 
 
+def _local_numbers_key() -> tuple[str, ...]:
+    """The numbers local_numbers() puts in, as part of the key of what is kept filled with them."""
+    return tuple(getattr(settings, setting, default) for setting, default in _DEFAULT_NUMBERS.items())
+
+
 def local_numbers(text: str) -> str:
     for setting, default in _DEFAULT_NUMBERS.items():
         number = getattr(settings, setting, default)
@@ -675,6 +680,8 @@ def _pair_answer(
     else:
         status = PairStatus.NO_KNOWN_INTERACTION
     verdict = max((f.severity for f in findings), key=lambda s: SEVERITY_RANK[s], default=None)
+    # In the order the list shows them (see check()): most severe first, then by kind.
+    findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.kind))
     return findings, tuple(unreviewed), status, verdict
 
 
@@ -746,13 +753,15 @@ def _list_findings(
     if not content.list_rules or len(resolved) < 2:
         return []
     groups = {entry.index: profiles[entry.index].groups for entry in resolved}
-    names = {entry.index: display_name(entry.medication) for entry in resolved}
+    medications = {entry.index: entry.medication for entry in resolved}
     slugs = {entry.index: entry.medication.slug for entry in resolved}
+    numbers = _local_numbers_key()
     findings = []
     for rule in content.list_rules:
-        members = _distinct([i for i, g in groups.items() if rule.drug_class_id in g], slugs)
-        if rule.with_class_id is not None:
-            anchors = _distinct([i for i, g in groups.items() if rule.with_class_id in g], slugs)
+        group, anchor = rule.drug_class_id, rule.with_class_id
+        members = _distinct([i for i, g in groups.items() if group in g], slugs)
+        if anchor is not None:
+            anchors = _distinct([i for i, g in groups.items() if anchor in g], slugs)
             counted = [i for i in members if i not in anchors]
             if not anchors or len(counted) < rule.min_count:
                 continue
@@ -761,24 +770,31 @@ def _list_findings(
             if len(members) < rule.min_count:
                 continue
             involved = sorted(members)
-        listed = {"medicines": _join_names([names[i] for i in involved])}
-        findings.append(
-            Finding(
-                kind=FindingKind.WHOLE_LIST,
-                entries=tuple(involved),
-                ingredients=tuple(slugs[i] for i in involved),
-                severity=rule.severity,
-                title=_fill(rule.title, listed),
-                summary=_fill(rule.summary, listed),
-                action=_fill(rule.action, listed),
-                urgent_signs=tuple(_fill(line, listed) for line in rule.urgent_sign_list),
-                evidence=rule.evidence,
-                mechanism=rule.mechanism,
-                rule=rule,
-                by_mechanism=True,
-            )
+        # Worked out once per content version for the same rule and medicines, then placed here.
+        finding = content.remember(
+            ("list", rule.id, tuple(medications[i].id for i in involved), numbers),
+            lambda rule=rule, involved=involved: _list_finding(rule, [medications[i] for i in involved]),
         )
+        findings.append(_placed(finding, tuple(involved)))
     return findings
+
+
+def _list_finding(rule: ListRule, medications: list[Medication]) -> Finding:
+    listed = {"medicines": _join_names([display_name(m) for m in medications])}
+    return Finding(
+        kind=FindingKind.WHOLE_LIST,
+        entries=(),
+        ingredients=tuple(m.slug for m in medications),
+        severity=rule.severity,
+        title=_fill(rule.title, listed),
+        summary=_fill(rule.summary, listed),
+        action=_fill(rule.action, listed),
+        urgent_signs=tuple(_fill(line, listed) for line in rule.urgent_sign_list),
+        evidence=rule.evidence,
+        mechanism=rule.mechanism,
+        rule=rule,
+        by_mechanism=True,
+    )
 
 
 def _distinct(indexes: list[int], slugs: dict[int, str]) -> list[int]:
@@ -813,10 +829,12 @@ def _standing_messages(
         for message in profiles[entry.index].messages:
             applies.setdefault(message.id, (message, []))[1].append(entry.index)
     ordered = sorted(applies.values(), key=lambda item: (item[0].position, item[0].slug))
-    return [
-        SafetyMessage(m.slug, m.title, local_numbers(m.text), local_numbers(m.more), tuple(sorted(set(entries))))
-        for m, entries in ordered
-    ]
+    numbers = _local_numbers_key()
+    texts = {
+        m.id: content.remember(("message", m.id, numbers), lambda m=m: (local_numbers(m.text), local_numbers(m.more)))
+        for m, _entries in ordered
+    }
+    return [SafetyMessage(m.slug, m.title, *texts[m.id], tuple(sorted(set(entries)))) for m, entries in ordered]
 
 
 @dataclass(frozen=True)
@@ -884,24 +902,28 @@ def check(
     result = CheckResult(entries=resolved, unknown=unknown)
     if not resolved:
         return result
-    findings, pairs = result.findings, result.pairs
+    # Findings by severity, most severe first. Pairs come in list order and each pair's answer is kept
+    # sorted by severity then kind, so each bucket is already in list order: no sort per finding.
+    by_severity: dict[int, list[Finding]] = {rank: [] for rank in sorted(set(SEVERITY_RANK.values()), reverse=True)}
+    pairs, kept = result.pairs, content._pairs
     for first, second in combinations(resolved, 2):
         a, b = profiles[first.index], profiles[second.index]
         # Worked out once per content version for the same medicines and doses, then placed here.
-        pair_findings, unreviewed, status, verdict = content.remember(
-            (a.signature, b.signature, today), lambda a=a, b=b: _pair_answer(a.components, b.components, content, today)
-        )
+        key = (a.signature, b.signature, today)
+        answer = kept.get(key)
+        if answer is None:
+            answer = content.remember(key, lambda a=a, b=b: _pair_answer(a.components, b.components, content, today))
+        pair_findings, unreviewed, status, verdict = answer
         positions = (first.index, second.index)
-        findings.extend(_placed(f, positions) for f in pair_findings)
+        for finding in pair_findings:
+            by_severity[SEVERITY_RANK[finding.severity]].append(_placed(finding, positions))
         pairs.append(PairResult(positions, status, unreviewed, verdict))
-    findings.extend(_list_findings(resolved, profiles, content))
-    findings.sort(key=_finding_order)
+    # Whole-list findings after the pairs of the same severity, in list order.
+    for finding in sorted(_list_findings(resolved, profiles, content), key=lambda f: f.entries):
+        by_severity[SEVERITY_RANK[finding.severity]].append(finding)
+    result.findings = [finding for bucket in by_severity.values() for finding in bucket]
     result.safety_messages = _standing_messages(resolved, profiles, content)
     return result
-
-
-def _finding_order(finding: Finding) -> tuple:
-    return (-SEVERITY_RANK[finding.severity], finding.kind == FindingKind.WHOLE_LIST, finding.entries, finding.kind)
 
 
 def _find_regimen(slug: str | None, medication: Medication, ingredients: Sequence[Medication]) -> Regimen | None:
