@@ -12,7 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from interactions.models import DrugClass, Interaction, Medication, Reference, Status, published_has_reviewer
+from interactions.models import (
+    ContentQuerySet,
+    DrugClass,
+    Interaction,
+    Medication,
+    Reference,
+    Status,
+    published_has_reviewer,
+)
 
 
 class Audience(models.TextChoices):
@@ -20,7 +28,7 @@ class Audience(models.TextChoices):
     PROFESSIONALS = "professionals", _("Professionals")
 
 
-class ArticleQuerySet(models.QuerySet):
+class ArticleQuerySet(ContentQuerySet):
     def published(self) -> ArticleQuerySet:
         return self.filter(status=Status.PUBLISHED)
 

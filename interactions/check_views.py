@@ -33,12 +33,13 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _context(medlist: medlist_store.MedList, message: str = "") -> dict:
+    report = build_report(medlist)
     return {
-        "report": build_report(medlist),
+        "report": report,
         "notice": message or medlist.notice,
         "full": medlist.is_full,
         "UNSURE": UNSURE,
-        "COVERED_COUNT": covered_count(),
+        "COVERED_COUNT": covered_count(content=report.content),
     }
 
 

@@ -191,6 +191,8 @@ def _load_medications(slugs: Iterable[str]) -> dict[str, Medication]:
 # pairs of many lists, small enough (a few MB) that odd traffic cannot grow it without limit.
 MEDICATION_CACHE_SIZE = 5_000
 PAIR_CACHE_SIZE = 20_000
+# Finding cards' HTML (a few kB each) per language: the cards of many lists, a few MB at most.
+RENDERED_CACHE_SIZE = 2_000
 
 
 def _load_rules() -> list[Interaction]:
@@ -254,10 +256,11 @@ class ReviewedContent:
         self._keys: dict[tuple, frozenset] = {}
         self._medications: dict[str, Medication | None] = {}
         self._pairs: dict[tuple, tuple[list[Finding], list[tuple[str, str]]]] = {}
+        self._rendered: dict[tuple, object] = {}
 
     def __getstate__(self) -> dict:
         # The shared cache holds the index only; each process fills its own caches.
-        return {**self.__dict__, "_keys": {}, "_medications": {}, "_pairs": {}}
+        return {**self.__dict__, "_keys": {}, "_medications": {}, "_pairs": {}, "_rendered": {}}
 
     def medications(self, slugs: Iterable[str]) -> dict[str, Medication]:
         """The list's medicines with their groups, doses and ingredients: a query only for new ones."""
@@ -273,12 +276,14 @@ class ReviewedContent:
 
     def remember(self, key: tuple, build):
         """A pair's answer (or an entry's profile), worked out once per content version."""
-        found = self._pairs.get(key)
-        if found is None:
-            if len(self._pairs) >= PAIR_CACHE_SIZE:
-                self._pairs.clear()
-            found = self._pairs[key] = build()
-        return found
+        return _bounded(self._pairs, PAIR_CACHE_SIZE, key, build)
+
+    def rendered(self, key: tuple, build):
+        """Markup made from this content alone (a finding card), once per content version.
+
+        Pages keep it here so it goes with the version; it must never hold anything of a person's list.
+        """
+        return _bounded(self._rendered, RENDERED_CACHE_SIZE, key, build)
 
     @staticmethod
     def _walk(class_id: int, broader: dict[int, set[int]]) -> dict[int, int]:
@@ -310,6 +315,15 @@ class ReviewedContent:
         return found
 
 
+def _bounded(store: dict, size: int, key: tuple, build):
+    found = store.get(key)
+    if found is None:
+        if len(store) >= size:
+            store.clear()
+        found = store[key] = build()
+    return found
+
+
 _memo: tuple[str, ReviewedContent] | None = None
 
 
@@ -322,10 +336,11 @@ def reviewed_content() -> ReviewedContent:
     return _memo[1]
 
 
-def covered_count(today: date | None = None) -> int:
+def covered_count(today: date | None = None, *, content: ReviewedContent | None = None) -> int:
     """How many medicines our reviewed content covers today (the one line on the check page)."""
     today = today or date.today()
-    return sum(1 for expires in reviewed_content().coverage_expires.values() if expires >= today)
+    content = content or reviewed_content()
+    return sum(1 for expires in content.coverage_expires.values() if expires >= today)
 
 
 def build_content() -> ReviewedContent:
@@ -536,6 +551,11 @@ def rule_finding(
 _DEFAULT_NUMBERS = {"EMERGENCY_NUMBER": "911", "CRISIS_LINE": "988", "POISON_CONTROL": "1-800-222-1222"}
 
 
+def _local_numbers_key() -> tuple[str, ...]:
+    """The numbers local_numbers() puts in, as part of the key of what is kept filled with them."""
+    return tuple(getattr(settings, setting, default) for setting, default in _DEFAULT_NUMBERS.items())
+
+
 def local_numbers(text: str) -> str:
     for setting, default in _DEFAULT_NUMBERS.items():
         number = getattr(settings, setting, default)
@@ -660,6 +680,8 @@ def _pair_answer(
     else:
         status = PairStatus.NO_KNOWN_INTERACTION
     verdict = max((f.severity for f in findings), key=lambda s: SEVERITY_RANK[s], default=None)
+    # In the order the list shows them (see check()): most severe first, then by kind.
+    findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.kind))
     return findings, tuple(unreviewed), status, verdict
 
 
@@ -731,13 +753,15 @@ def _list_findings(
     if not content.list_rules or len(resolved) < 2:
         return []
     groups = {entry.index: profiles[entry.index].groups for entry in resolved}
-    names = {entry.index: display_name(entry.medication) for entry in resolved}
+    medications = {entry.index: entry.medication for entry in resolved}
     slugs = {entry.index: entry.medication.slug for entry in resolved}
+    numbers = _local_numbers_key()
     findings = []
     for rule in content.list_rules:
-        members = _distinct([i for i, g in groups.items() if rule.drug_class_id in g], slugs)
-        if rule.with_class_id is not None:
-            anchors = _distinct([i for i, g in groups.items() if rule.with_class_id in g], slugs)
+        group, anchor = rule.drug_class_id, rule.with_class_id
+        members = _distinct([i for i, g in groups.items() if group in g], slugs)
+        if anchor is not None:
+            anchors = _distinct([i for i, g in groups.items() if anchor in g], slugs)
             counted = [i for i in members if i not in anchors]
             if not anchors or len(counted) < rule.min_count:
                 continue
@@ -746,24 +770,31 @@ def _list_findings(
             if len(members) < rule.min_count:
                 continue
             involved = sorted(members)
-        listed = {"medicines": _join_names([names[i] for i in involved])}
-        findings.append(
-            Finding(
-                kind=FindingKind.WHOLE_LIST,
-                entries=tuple(involved),
-                ingredients=tuple(slugs[i] for i in involved),
-                severity=rule.severity,
-                title=_fill(rule.title, listed),
-                summary=_fill(rule.summary, listed),
-                action=_fill(rule.action, listed),
-                urgent_signs=tuple(_fill(line, listed) for line in rule.urgent_sign_list),
-                evidence=rule.evidence,
-                mechanism=rule.mechanism,
-                rule=rule,
-                by_mechanism=True,
-            )
+        # Worked out once per content version for the same rule and medicines, then placed here.
+        finding = content.remember(
+            ("list", rule.id, tuple(medications[i].id for i in involved), numbers),
+            lambda rule=rule, involved=involved: _list_finding(rule, [medications[i] for i in involved]),
         )
+        findings.append(_placed(finding, tuple(involved)))
     return findings
+
+
+def _list_finding(rule: ListRule, medications: list[Medication]) -> Finding:
+    listed = {"medicines": _join_names([display_name(m) for m in medications])}
+    return Finding(
+        kind=FindingKind.WHOLE_LIST,
+        entries=(),
+        ingredients=tuple(m.slug for m in medications),
+        severity=rule.severity,
+        title=_fill(rule.title, listed),
+        summary=_fill(rule.summary, listed),
+        action=_fill(rule.action, listed),
+        urgent_signs=tuple(_fill(line, listed) for line in rule.urgent_sign_list),
+        evidence=rule.evidence,
+        mechanism=rule.mechanism,
+        rule=rule,
+        by_mechanism=True,
+    )
 
 
 def _distinct(indexes: list[int], slugs: dict[int, str]) -> list[int]:
@@ -798,10 +829,12 @@ def _standing_messages(
         for message in profiles[entry.index].messages:
             applies.setdefault(message.id, (message, []))[1].append(entry.index)
     ordered = sorted(applies.values(), key=lambda item: (item[0].position, item[0].slug))
-    return [
-        SafetyMessage(m.slug, m.title, local_numbers(m.text), local_numbers(m.more), tuple(sorted(set(entries))))
-        for m, entries in ordered
-    ]
+    numbers = _local_numbers_key()
+    texts = {
+        m.id: content.remember(("message", m.id, numbers), lambda m=m: (local_numbers(m.text), local_numbers(m.more)))
+        for m, _entries in ordered
+    }
+    return [SafetyMessage(m.slug, m.title, *texts[m.id], tuple(sorted(set(entries)))) for m, entries in ordered]
 
 
 @dataclass(frozen=True)
@@ -869,24 +902,28 @@ def check(
     result = CheckResult(entries=resolved, unknown=unknown)
     if not resolved:
         return result
-    findings, pairs = result.findings, result.pairs
+    # Findings by severity, most severe first. Pairs come in list order and each pair's answer is kept
+    # sorted by severity then kind, so each bucket is already in list order: no sort per finding.
+    by_severity: dict[int, list[Finding]] = {rank: [] for rank in sorted(set(SEVERITY_RANK.values()), reverse=True)}
+    pairs, kept = result.pairs, content._pairs
     for first, second in combinations(resolved, 2):
         a, b = profiles[first.index], profiles[second.index]
         # Worked out once per content version for the same medicines and doses, then placed here.
-        pair_findings, unreviewed, status, verdict = content.remember(
-            (a.signature, b.signature, today), lambda a=a, b=b: _pair_answer(a.components, b.components, content, today)
-        )
+        key = (a.signature, b.signature, today)
+        answer = kept.get(key)
+        if answer is None:
+            answer = content.remember(key, lambda a=a, b=b: _pair_answer(a.components, b.components, content, today))
+        pair_findings, unreviewed, status, verdict = answer
         positions = (first.index, second.index)
-        findings.extend(_placed(f, positions) for f in pair_findings)
+        for finding in pair_findings:
+            by_severity[SEVERITY_RANK[finding.severity]].append(_placed(finding, positions))
         pairs.append(PairResult(positions, status, unreviewed, verdict))
-    findings.extend(_list_findings(resolved, profiles, content))
-    findings.sort(key=_finding_order)
+    # Whole-list findings after the pairs of the same severity, in list order.
+    for finding in sorted(_list_findings(resolved, profiles, content), key=lambda f: f.entries):
+        by_severity[SEVERITY_RANK[finding.severity]].append(finding)
+    result.findings = [finding for bucket in by_severity.values() for finding in bucket]
     result.safety_messages = _standing_messages(resolved, profiles, content)
     return result
-
-
-def _finding_order(finding: Finding) -> tuple:
-    return (-SEVERITY_RANK[finding.severity], finding.kind == FindingKind.WHOLE_LIST, finding.entries, finding.kind)
 
 
 def _find_regimen(slug: str | None, medication: Medication, ingredients: Sequence[Medication]) -> Regimen | None:

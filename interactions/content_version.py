@@ -54,8 +54,8 @@ def one_bump() -> Iterator[None]:
             bump()
 
 
-def cached(name: str, version: str, build: Callable[[], T], timeout: int = 3600) -> T:
-    """The value cached for this content version, built and stored on a miss."""
+def cached(name: str, version: str, build: Callable[[], T | None], timeout: int = 3600) -> T | None:
+    """The value cached for this content version, built and stored on a miss (None is not stored)."""
     key = f"content:{name}:{version}"
     try:
         value = cache.get(key)
@@ -64,6 +64,8 @@ def cached(name: str, version: str, build: Callable[[], T], timeout: int = 3600)
         return build()
     if value is None:
         value = build()
+        if value is None:
+            return None
         try:
             cache.set(key, value, timeout)
         except Exception:

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from interactions.checker import CheckEntry, CheckResult, Finding, FindingKind, PairStatus, check
+from interactions.checker import (
+    CheckEntry,
+    CheckResult,
+    Finding,
+    FindingKind,
+    PairStatus,
+    ReviewedContent,
+    check,
+    reviewed_content,
+)
 from interactions.medlist import MedList
 from interactions.models import Severity, mid_sentence
 
@@ -63,6 +72,8 @@ class Report:
     summary: str
     # Questions beyond the one each finding brings (which dose, naloxone at home, anything to change).
     more_questions: list[str]
+    # The reviewed content the findings come from: where their cards' markup is kept.
+    content: ReviewedContent | None = None
 
     @property
     def medicines(self) -> list[EntryView]:
@@ -83,7 +94,8 @@ class Report:
 
 
 def build_report(medlist: MedList) -> Report:
-    result = check([CheckEntry(e.slug, e.regimen) for e in medlist.entries])
+    content = reviewed_content()
+    result = check([CheckEntry(e.slug, e.regimen) for e in medlist.entries], content=content)
     labels = {index: e.label for index, e in enumerate(medlist.entries)}
     names = {e.index: _entry_name(e, labels.get(e.index, "")) for e in result.entries}
     entries = [_entry_view(e, _list_name(e, labels.get(e.index, ""))) for e in result.entries]
@@ -98,6 +110,7 @@ def build_report(medlist: MedList) -> Report:
         safety_messages=result.safety_messages,
         summary=summary_line(result, len(entries)),
         more_questions=more_questions(result, names),
+        content=content,
     )
 
 

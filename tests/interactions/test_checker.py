@@ -215,6 +215,22 @@ def test_findings_come_most_severe_first():
     assert result.findings[0].severity == Severity.CONTRAINDICATED
 
 
+def test_findings_come_most_severe_first_then_in_list_order_with_whole_list_findings_last():
+    result = check([CheckEntry(slug) for slug in THIRTY])
+    order = [(-f.severity_rank, f.kind == FindingKind.WHOLE_LIST, f.entries, f.kind) for f in result.findings]
+    assert order == sorted(order)
+    assert any(f.kind == FindingKind.WHOLE_LIST for f in result.findings)
+
+
+def test_a_whole_list_finding_worked_out_before_is_placed_at_this_lists_entries():
+    check(entries("sertraline", "tramadol", "dextromethorphan"))
+    slugs = ["ibuprofen", "dextromethorphan", "sertraline", "tramadol"]
+    whole = [f for f in check(entries(*slugs)).findings if f.kind == FindingKind.WHOLE_LIST]
+    assert whole
+    for finding in whole:
+        assert [slugs[i] for i in finding.entries] == list(finding.ingredients)
+
+
 def test_covered_medicines_without_a_rule_have_no_known_interaction():
     sign_off(Medication.objects.filter(slug__in=["acamprosate", "ibuprofen"]))
     result = check(entries("acamprosate", "ibuprofen"))

@@ -21,7 +21,7 @@ import warnings
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import django
 from django.conf import settings
@@ -42,6 +42,7 @@ TRANSFER_TARGET_KB = 100
 ARTICLE_PATH = "/learn/kratom/"
 HOME_PATH = "/"
 CHECK_PATH = "/check/"
+API_CHECK_PATH = "/api/v1/check"
 UNLIMITED = 10**9
 
 # A list people actually bring: naltrexone at low dose with antidepressants, pain medicines, sleep aids.
@@ -262,10 +263,20 @@ class Command(BaseCommand):
 
     def _pages(self, table: Table, trivial: bench.Timing) -> None:
         cookie = encode(MedList(entries=list(FIVE)))
+        longer = {
+            count: encode(MedList(entries=[MedEntry(e.slug, e.regimen) for e in THIRTY[:count]])) for count in (10, 30)
+        }
+        names = dict(Medication.objects.filter(slug__in=[e.slug for e in THIRTY]).values_list("slug", "name"))
         pages = [
             ("home page /", HOME_PATH, None),
             ("check page, 5 medicines", CHECK_PATH, cookie),
+            ("check page, 10 medicines", CHECK_PATH, longer[10]),
+            ("check page, 30 medicines", CHECK_PATH, longer[30]),
             (f"article {ARTICLE_PATH}", ARTICLE_PATH, None),
+            *(
+                (f"API check, {count} medicines", f"{API_CHECK_PATH}?{_med_query(entries, names)}", None)
+                for count, entries in ((5, FIVE), (30, THIRTY))
+            ),
         ]
         check_html = b""
         for label, url, page_cookie in pages:
@@ -274,7 +285,7 @@ class Command(BaseCommand):
             if response.status_code != 200:
                 raise CommandError(f"{url} answered {response.status_code}; the bench needs 200.")
             body = response.content
-            if url == CHECK_PATH:
+            if page_cookie == cookie:
                 check_html = body
                 self._require_listed(body)
 
@@ -289,7 +300,8 @@ class Command(BaseCommand):
                 times(timing.p50, trivial.p50),
             )
             table.add("pages", f"{label}, server time p95", ms(timing.p95), times(timing.p95, trivial.p95))
-            table.add("pages", f"{label}, HTML raw / gzip -6", f"{size(len(body))} / {size(bench.gzip_size(body))}")
+            kind = "JSON" if url.startswith(API_CHECK_PATH) else "HTML"
+            table.add("pages", f"{label}, {kind} raw / gzip -6", f"{size(len(body))} / {size(bench.gzip_size(body))}")
 
         weights = [("HTML", bench.gzip_size(check_html))]
         for name in STATIC_FILES:
@@ -463,6 +475,11 @@ class Command(BaseCommand):
         )
         if completed.returncode != 0:
             raise CommandError(f"collectstatic failed:\n{completed.stdout}{completed.stderr}")
+
+
+def _med_query(entries, names: dict[str, str]) -> str:
+    """?med=...: the API takes names as people type them, so the bench sends each medicine's name."""
+    return urlencode([("med", names[e.slug]) for e in entries])
 
 
 def _sqlite_has_content(path: Path) -> bool:
