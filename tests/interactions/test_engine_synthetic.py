@@ -63,6 +63,7 @@ def rule(slug: str, a, b, severity: str, *, regimen_a: Regimen | None = None, su
         evidence="established",
         status=Status.PUBLISHED,
         reviewed_on=TODAY,
+        reviewed_by_name="a test reviewer",
         **sides,
     )
     made.references.add(SOURCE())
@@ -246,6 +247,7 @@ def test_a_whole_list_finding_names_every_medicine_involved(world):
         action="Ask.",
         status=Status.PUBLISHED,
         reviewed_on=TODAY,
+        reviewed_by_name="a test reviewer",
     )
     two = check([CheckEntry("syn-s1"), CheckEntry("syn-s2"), CheckEntry("syn-plain")], today=TODAY)
     assert not two.list_findings
@@ -270,6 +272,7 @@ def test_a_whole_list_rule_with_an_anchor_needs_the_anchor(world):
         action="Ask.",
         status=Status.PUBLISHED,
         reviewed_on=TODAY,
+        reviewed_by_name="a test reviewer",
     )
     without = check([CheckEntry("syn-ssri-a"), CheckEntry("syn-mild")], today=TODAY)
     assert not without.list_findings
@@ -299,6 +302,7 @@ def test_standing_messages_follow_the_dose_form(world):
             text="Text.",
             status=Status.PUBLISHED,
             reviewed_on=TODAY,
+            reviewed_by_name="a test reviewer",
             **target,
         )
     StandingMessage.objects.create(
@@ -308,6 +312,7 @@ def test_standing_messages_follow_the_dose_form(world):
         text="Text.",
         status=Status.PUBLISHED,
         reviewed_on=TODAY,
+        reviewed_by_name="a test reviewer",
     )
 
     def keys(*entries: CheckEntry) -> list[str]:

@@ -58,8 +58,9 @@ def test_odd_input_is_escaped_and_answered(client, text):
     assert b"<script>alert" not in response.content
 
 
-def test_it_rejects_post(client):
-    assert client.post(URL).status_code == 405
+def test_it_takes_get_and_post_only(client):
+    assert client.put(URL).status_code == 405
+    assert client.delete(URL).status_code == 405
 
 
 @pytest.mark.django_db
