@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,27 @@ def pytest_collection_modifyitems(config, items):
         if item.module.__name__.rsplit(".", 1)[-1] in PROCESS_MODULES:
             item.add_marker(pytest.mark.processes)
     _needs_dictionary = any(item.get_closest_marker("dictionary") for item in items)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test (the browser tests' live server) ends with a flush that empties the
+    database; put the curated content back at once (one query to check after each database test),
+    so whichever test this worker runs next finds the database as every other test does."""
+    yield
+    fixtures = getattr(item, "fixturenames", ())
+    if not (item.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(fixtures)):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    from interactions.models import Medication
+
+    with item.config.stash[blocking_manager_key].unblock():
+        if not Medication.objects.filter(slug="naltrexone", curated=True).exists():
+            transactional = {"transactional_db", "live_server"} & set(fixtures)
+            if not transactional:  # only a flush should empty it: say which test did, to fix it
+                sys.stderr.write(f"\n{item.nodeid} left the test database without its content; reloaded.\n")
+            load_curated_content()
 
 
 @pytest.fixture(scope="session")
