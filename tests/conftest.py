@@ -59,6 +59,8 @@ def pytest_runtest_teardown(item, nextitem):
     so whichever test this worker runs next finds the database as every other test does."""
     yield
     fixtures = getattr(item, "fixturenames", ())
+    if nextitem is None:  # the session is over and its test database already gone
+        return
     if not (item.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(fixtures)):
         return
     from pytest_django.plugin import blocking_manager_key
