@@ -340,8 +340,10 @@ def impact(revision: Revision, *, user: AbstractBaseUser, today: datetime.date |
     result = Impact(fields=field_changes(revision))
     if revision.state != RevisionState.PENDING:
         return result
+    # Built before the change is applied; its medicines load lazily, after the rollback below.
+    before_content = checker.build_content()
     with transaction.atomic():
-        before_affected = _affected_medicines(revision)
+        before_affected = _affected_medicines(revision, before_content)
         savepoint = transaction.savepoint()
         try:
             _apply(revision, user=user, today=today)
@@ -349,16 +351,15 @@ def impact(revision: Revision, *, user: AbstractBaseUser, today: datetime.date |
             transaction.savepoint_rollback(savepoint)
             result.problem = " ".join(error.messages)
             return result
-        after_affected = _affected_medicines(revision)
+        after_content = checker.build_content()
+        after_affected = _affected_medicines(revision, after_content)
         affected = sorted(set(before_affected) | set(after_affected))
         result.more_medicines = max(0, len(affected) - IMPACT_MEDICINE_LIMIT)
         affected = affected[:IMPACT_MEDICINE_LIMIT]
-        after_content = checker.build_content()
         others = sorted(_covered_slugs(after_content) | set(affected))
         pairs = sorted({tuple(sorted((a, b))) for a in affected for b in others if a != b})
         after = _answers(pairs, after_content, today)
         transaction.savepoint_rollback(savepoint)
-    before_content = checker.build_content()
     before = _answers(pairs, before_content, today)
     result.medicines_checked = affected
     result.pairs_checked = len(pairs)
@@ -376,7 +377,7 @@ def _sentence_start(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _affected_medicines(revision: Revision) -> list[str]:
+def _affected_medicines(revision: Revision, content: checker.ReviewedContent) -> list[str]:
     """Slugs of the medicines whose pair answers this revision could move, in the database's current state."""
     model = revision.model
     obj = revision.live_object() if revision.object_id else _added_object(revision)
@@ -402,7 +403,6 @@ def _affected_medicines(revision: Revision) -> list[str]:
     group_ids.discard(None)
     medication_ids.discard(None)
     if group_ids:
-        content = checker.build_content()
         within = {g for g, ancestors in content.ancestors.items() if group_ids & ancestors.keys()}
         medication_ids |= set(Medication.objects.filter(classes__in=within).values_list("pk", flat=True))
         medication_ids |= set(Regimen.objects.filter(classes__in=within).values_list("medication_id", flat=True))
