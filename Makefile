@@ -57,21 +57,15 @@ test-fast: $(STAMP)
 bench: setup
 	$(PY) manage.py bench
 
-# Content backup: the catalog, names, regimens, references, rules and articles, plus the staff groups, as
-# JSON with natural keys, so it loads into any database. Not included: staff accounts and the edit
-# history and pending revisions (they point at database ids, which a natural-key restore does not keep); back up the
-# database itself for those (docs/deploy.md). BACKUP=path overrides the default timestamped file.
-# The same list as interactions/backup.py, which restores only these (tests/test_backup.py checks both).
-BACKUP_MODELS := interactions.DrugClass interactions.Medication interactions.MedicationName \
-	interactions.Regimen interactions.Reference interactions.Interaction interactions.ListRule \
-	interactions.StandingMessage education.Article auth.Group
+# Content backup: every patient content model plus the staff groups, as JSON with natural keys, so it
+# loads into any database (manage.py backup_content; the list is settings.PATIENT_CONTENT_MODELS). Not
+# included: staff accounts, the edit history and pending revisions (they point at database ids, which a
+# natural-key restore does not keep); back up the database itself for those (docs/deploy.md).
+# BACKUP=path overrides the default timestamped file.
 backup: $(STAMP)
-	@set -e; out='$(BACKUP)'; [ -n "$$out" ] || out="backups/content-$$(date +%Y%m%d-%H%M%S).json"; \
-	mkdir -p "$$(dirname "$$out")"; \
+	@out='$(BACKUP)'; [ -n "$$out" ] || out="backups/content-$$(date +%Y%m%d-%H%M%S).json"; \
 	echo "Writing $$out (this takes a few minutes with the full dictionary)..."; \
-	part="$$(dirname "$$out")/.partial-$$(basename "$$out")"; \
-	$(PY) manage.py dumpdata $(BACKUP_MODELS) --natural-foreign --natural-primary --indent 2 --output "$$part"; \
-	mv "$$part" "$$out"; echo "Backup written to $$out"
+	$(PY) manage.py backup_content "$$out"
 
 # Restore a content backup: make restore FILE=backups/content-YYYYmmdd-HHMMSS.json. One transaction: a bad
 # file writes nothing. Authors and reviewers missing here become inactive placeholder accounts that

@@ -54,7 +54,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "staff.apps.StaffAdminConfig",  # django.contrib.admin, served by the two-factor staff site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,20 +64,38 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "core",
     "interactions",
     "education",
+    "staff",
     "simple_history",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
 ]
 
+# Everything patients see that staff can change, catalog first: a change to any of them moves the content
+# version (core), staff roles get rights on them and catalog changes wait for approval (staff), and
+# `make backup` dumps them (staff.backup). The first five are the catalog.
+PATIENT_CONTENT_MODELS = [
+    "interactions.DrugClass",
+    "interactions.Medication",
+    "interactions.MedicationName",
+    "interactions.Regimen",
+    "interactions.Reference",
+    "interactions.Interaction",
+    "interactions.ListRule",
+    "interactions.StandingMessage",
+    "education.Article",
+]
+CATALOG_MODEL_COUNT = 5
+
 MIDDLEWARE = [
     # The header middleware sit outside WhiteNoise and CommonMiddleware, so static files and the
     # bad-Host 400 (raised in CommonMiddleware) carry every security header too.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.SecurityHeadersMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -87,9 +105,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "config.middleware.StaffSessionLifetimeMiddleware",
+    "core.middleware.StaffSessionLifetimeMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "config.middleware.DatabaseUnavailableMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes documents: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -204,7 +222,7 @@ PERMISSIONS_POLICY = (
     "xr-spatial-tracking=(), interest-cohort=()"
 )
 
-# Request budgets (requests per minute), kept in the cache (see interactions/ratelimit.py). A clinic
+# Request budgets (requests per minute), kept in the cache (see core/ratelimit.py). A clinic
 # waiting room shares one address, so reads (search, the check page) are far looser than list edits,
 # and each list has budgets of its own beside its address's. Several workers need a shared cache.
 RATE_LIMITS = {
@@ -219,6 +237,8 @@ RATE_LIMITS_PER_LIST = {
     "edit": env_int("RATE_LIMIT_LIST_EDIT", 30),
 }
 RATE_LIMIT_WINDOW_SECONDS = 60
+# Finds the medication list's random key in a request (None without a list), for the per-list budgets.
+RATE_LIMIT_LIST_KEY = "interactions.medlist.list_key"
 # Behind proxies: the header they append to (e.g. HTTP_X_FORWARDED_FOR) and how many of them there are.
 # The client is the entry TRUSTED_PROXY_COUNT places from the right; anything further left is spoofable.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
@@ -257,7 +277,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 LOGGING = {
     "version": 1,
@@ -291,7 +311,7 @@ AXES_VERBOSE = False
 
 
 # The same client address the rate limits use (CLIENT_IP_HEADER only behind a trusted proxy).
-AXES_CLIENT_IP_CALLABLE = "interactions.ratelimit.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_address"
 
 # Two-factor sign-in: the issuer shown in the authenticator app.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "MedWise staff")

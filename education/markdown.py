@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import markdown
 import nh3
-import textstat
+
+from core.readability import rounded_grade
 
 ALLOWED_TAGS = {
     "a",
@@ -79,12 +80,6 @@ def plain_text(safe_html: str) -> str:
     return html.unescape(_TAG.sub(" ", safe_html))
 
 
-def reading_grade(text: str) -> Decimal:
-    if not text.strip():
-        return Decimal("0.0")
-    return Decimal(str(round(max(textstat.flesch_kincaid_grade(text), 0.0), 1)))
-
-
 def render_article(body: str) -> RenderedArticle:
     md = markdown.Markdown(
         extensions=["toc", "tables", "sane_lists"],
@@ -99,7 +94,7 @@ def render_article(body: str) -> RenderedArticle:
         html=safe_html,
         toc_html=toc,
         plain_text=text,
-        reading_grade=reading_grade(text),
+        reading_grade=rounded_grade(text),
         word_count=len(text.split()),
     )
 

@@ -12,9 +12,9 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from config.htmx import search_view, template_for, typed_query
+from core import content_version
+from core.htmx import search_view, template_for, typed_query
 from education.models import Article
-from interactions import content_version
 from interactions import search as search_service
 from interactions.models import Medication, Status
 

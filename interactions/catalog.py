@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.text import slugify
 
-from interactions import content_version
+from core import content_version
 from interactions.models import Medication, MedicationKind, MedicationName, normalize_name
 
 DICTIONARY_PACKAGE = "drug_named_entity_recognition"

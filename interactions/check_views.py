@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
 
+from core.htmx import wants_partial
+from core.ratelimit import rate_limited
+from core.slugs import is_slug
 from interactions import medlist as medlist_store
 from interactions import search as search_service
 from interactions.checker import covered_count
 from interactions.models import Medication, MedicationName, Regimen, normalize_name
-from interactions.ratelimit import rate_limited
 from interactions.report import build_report
 
 TEMPLATE = "interactions/check.html"
@@ -64,7 +66,7 @@ def _show_list(request: HttpRequest, template: str, **extra) -> HttpResponse:
 
 
 def _respond(request: HttpRequest, medlist: medlist_store.MedList, message: str) -> HttpResponse:
-    if request.htmx:
+    if wants_partial(request):
         context = {**_context(medlist, message), "request": request}
         html = render_to_string(f"{TEMPLATE}#medlist", context, request=request) + render_to_string(
             f"{TEMPLATE}#findings-oob", context, request=request
@@ -79,7 +81,7 @@ def _respond(request: HttpRequest, medlist: medlist_store.MedList, message: str)
 
 
 def _regimen_for(slug: str, value: str | None) -> str | None:
-    if not value or value == UNSURE or not (medlist_store.is_slug(value) and medlist_store.is_slug(slug)):
+    if not value or value == UNSURE or not (is_slug(value) and is_slug(slug)):
         return None
     return value if Regimen.objects.filter(slug=value, medication__slug=slug).exists() else None
 
@@ -118,9 +120,7 @@ def add(request: HttpRequest) -> HttpResponse:
     slug = slug.strip() or request.POST.get("slug", "").strip()
     regimen = picked_regimen or request.POST.get("regimen")
     if slug:
-        medication = (
-            Medication.objects.filter(slug=slug).only("slug", "name").first() if medlist_store.is_slug(slug) else None
-        )
+        medication = Medication.objects.filter(slug=slug).only("slug", "name").first() if is_slug(slug) else None
         if medication is None:
             return _respond(request, medlist, _("We could not find that medicine. Try searching for it by name."))
     else:
@@ -150,7 +150,7 @@ def add(request: HttpRequest) -> HttpResponse:
 
 def _known_brand(slug: str, label: str) -> str:
     """A brand label is kept only when it really is a brand name of that medicine (never free text)."""
-    if not label or not medlist_store.is_slug(slug):
+    if not label or not is_slug(slug):
         return ""
     brand = (
         MedicationName.objects.filter(
@@ -189,7 +189,7 @@ def _not_found_message(query: str, *, name_guesses: bool = True) -> str:
 def remove(request: HttpRequest) -> HttpResponse:
     medlist = medlist_store.load(request)
     slug = request.POST.get("slug", "")
-    if not medlist_store.is_slug(slug):
+    if not is_slug(slug):
         return _respond(request, medlist, _("That medicine was not on your list."))
     name = Medication.objects.filter(slug=slug).values_list("name", flat=True).first() or slug
     removed = medlist.remove(slug)

@@ -28,9 +28,9 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from interactions import content_version
+from core import content_version
+from core.slugs import is_slug
 from interactions.content_packs import fill_placeholders
-from interactions.medlist import is_slug
 from interactions.models import (
     SEVERITY_RANK,
     DrugClass,

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import textstat
 from django.conf import settings
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from interactions import content_version
+from core import content_version, readability
+from core.readability import MAX_GRADE
+from core.slugs import is_content_slug
 from interactions.models import (
     DrugClass,
     Evidence,
@@ -43,7 +43,6 @@ from interactions.models import (
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 PACKS_DIR = FIXTURES / "content"
-MAX_GRADE = 8.0
 # Who signs shipped content: a clinic's reviewer re-signs it in admin, and the record then names them.
 SHIPPED_SIGNER = "MedWise content"
 SHIPPED_REVIEWED_ON = date(2026, 12, 1)
@@ -51,7 +50,6 @@ SHIPPED_REVIEWED_ON = date(2026, 12, 1)
 SHIPPED_REVIEWER = "the MedWise clinical content team"
 URGENT_SEVERITIES = {Severity.CONTRAINDICATED, Severity.MAJOR}
 PLACEHOLDER_SAMPLES = {"first": "sertraline", "second": "tramadol", "medicines": "sertraline, tramadol and alcohol"}
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def fill_placeholders(text: str, **names: str) -> str:
@@ -62,7 +60,8 @@ def fill_placeholders(text: str, **names: str) -> str:
 
 
 def reading_grade(text: str) -> float:
-    return textstat.flesch_kincaid_grade(fill_placeholders(text, **PLACEHOLDER_SAMPLES))
+    """The grade of a rule's text with sample medicine names in its placeholders."""
+    return readability.reading_grade(fill_placeholders(text, **PLACEHOLDER_SAMPLES))
 
 
 def _sentences(lines: Iterable[str]) -> str:
@@ -231,13 +230,13 @@ def validate_packs(packs: Packs | None = None, *, grades: bool = True) -> list[s
             problems.append(f"{where(section, ident)}: reads at grade {grade:.1f} (at most {MAX_GRADE:g})")
 
     for key, ref in packs.references.items():
-        if not _SLUG.match(key):
+        if not is_content_slug(key):
             problems.append(f"{where('references', key)}: the key must be a slug")
         if not ref.get("citation"):
             problems.append(f"{where('references', key)}: no citation")
 
     for slug, group in packs.groups.items():
-        if not _SLUG.match(slug):
+        if not is_content_slug(slug):
             problems.append(f"{where('groups', slug)}: the slug must be lowercase words and hyphens")
         if group.get("kind", GroupKind.CLASS) not in GroupKind.values:
             problems.append(f"{where('groups', slug)}: kind must be one of {GroupKind.values}")
@@ -256,7 +255,7 @@ def validate_packs(packs: Packs | None = None, *, grades: bool = True) -> list[s
 
     shown_names: dict[str, str] = {}
     for slug, med in packs.medications.items():
-        if not _SLUG.match(slug):
+        if not is_content_slug(slug):
             problems.append(f"{where('medications', slug)}: the slug must be lowercase words and hyphens")
         if slug not in known.medications and not med.get("name"):
             problems.append(f"{where('medications', slug)}: a new medication needs a name")
@@ -296,7 +295,7 @@ def validate_packs(packs: Packs | None = None, *, grades: bool = True) -> list[s
 
     pairs: dict[str, str] = {}
     for slug, rule in packs.rules.items():
-        if not _SLUG.match(slug):
+        if not is_content_slug(slug):
             problems.append(f"{where('rules', slug)}: the slug must be lowercase words and hyphens")
         check_side("rules", slug, rule.get("a"))
         check_side("rules", slug, rule.get("b"))

@@ -16,21 +16,16 @@ from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from core.slugs import is_slug
 from interactions.models import Medication, Regimen
 
 PAYLOAD_VERSION = 1
 LABEL_MAX_LENGTH = 60
 # Browsers keep cookies up to 4096 bytes, name and attributes included: the value stays well under.
 COOKIE_MAX_BYTES = 3800
-
-
-def is_slug(text: str) -> bool:
-    """Only slug-shaped text reaches a query (PostgreSQL refuses NUL bytes, for one)."""
-    return bool(text) and len(text) <= 200 and slug_re.fullmatch(text) is not None
 
 
 def cookie_name() -> str:
@@ -60,7 +55,7 @@ class MedList:
     entries: list[MedEntry] = field(default_factory=list)
     notice: str = ""
     # A random name for this list, kept for its life: the rate limits give each list a budget of its
-    # own (interactions/ratelimit.py). It says nothing about the medicines on it.
+    # own (core/ratelimit.py). It says nothing about the medicines on it.
     key: str = field(default_factory=new_key)
 
     @property

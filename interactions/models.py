@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from interactions import content_version
+from core import content_version
 
 
 def normalize_name(text: str) -> str:
@@ -717,7 +717,7 @@ class Revision(models.Model):
     articles and messages do once published (drafts are not public, so they are edited in place).
     `changes` holds the proposed value of each changed field (foreign keys as ids, many-to-many as
     lists of ids); `base` holds the live values it was written against, so a revision written
-    against an older live version cannot silently overwrite a newer one. See interactions/revisions.py.
+    against an older live version cannot silently overwrite a newer one. See staff/revisions.py.
     """
 
     content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
-from interactions import content_version
+from core import content_version
 from interactions.models import Medication, MedicationName, Regimen, mid_sentence, normalize_name
 
 _STRENGTH = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:mg|milligrams?)\b", re.IGNORECASE)

@@ -12,12 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from config.htmx import search_view, template_for, typed_query
+from core.htmx import search_view, template_for, typed_query
+from core.ratelimit import rate_limited
 from education.models import Article
 from interactions import api, openapi
 from interactions import search as search_service
 from interactions.models import Medication
-from interactions.ratelimit import rate_limited
 
 
 @require_safe

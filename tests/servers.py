@@ -200,7 +200,7 @@ STAFF_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test k
 CREATE_STAFF = f"""
 from django.contrib.auth.models import User
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from interactions.workflow import ensure_roles
+from staff.workflow import ensure_roles
 ensure_roles()
 user = User.objects.create_superuser("stella-staff", password="{STAFF_PASSWORD}")
 TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True, key="{STAFF_TOTP_KEY}")

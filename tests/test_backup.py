@@ -21,7 +21,6 @@ from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from education.models import Article
-from interactions import backup, workflow
 from interactions.models import (
     DrugClass,
     Interaction,
@@ -33,7 +32,8 @@ from interactions.models import (
     Revision,
     StandingMessage,
 )
-from interactions.workflow import EDITOR_GROUP, REVIEWER_GROUP
+from staff import backup, workflow
+from staff.workflow import EDITOR_GROUP, REVIEWER_GROUP
 from tests.admin.conftest import LOGIN_URL, PASSWORD, make_staff, new_rule, sign_in
 
 MAKEFILE = Path(settings.BASE_DIR) / "Makefile"
@@ -109,15 +109,8 @@ def keep_only_a_sample_of_the_imported_dictionary(sample: int = IMPORTED_SAMPLE)
 
 def dump(path: Path) -> Path:
     """What `make backup` runs (test_makefile_backup_uses_the_same_dump checks the Makefile says so)."""
-    call_command(
-        "dumpdata",
-        *BACKUP_MODELS,
-        natural_foreign=True,
-        natural_primary=True,
-        indent=2,
-        output=str(path),
-        verbosity=0,
-    )
+    call_command("backup_content", str(path), stdout=io.StringIO())
+    assert not list(path.parent.glob(".partial-*"))
     return path
 
 
@@ -185,16 +178,15 @@ def test_backup_round_trip_reproduces_the_content_exactly(tmp_path):
 
 
 def test_backup_covers_every_content_model():
-    """A new content model must be added to the Makefile's BACKUP_MODELS (and to BACKUP_MODELS here)."""
+    """A new content model must be added to settings.PATIENT_CONTENT_MODELS, which the backup dumps."""
     assert sorted(BACKUP_MODELS, key=str.lower) == sorted((m._meta.label for m in content_models()), key=str.lower)
 
 
 def test_makefile_backup_uses_the_same_dump():
     text = MAKEFILE.read_text()
-    models = re.search(r"^BACKUP_MODELS\s*:?=\s*((?:.*\\\n)*.*)$", text, re.MULTILINE)
-    assert models is not None
-    assert models.group(1).replace("\\", " ").split() == BACKUP_MODELS
-    assert "dumpdata $(BACKUP_MODELS) --natural-foreign --natural-primary" in text
+    backup_recipe = re.search(r"^backup:.*\n((?:\t.*\n)+)", text, re.MULTILINE)
+    assert backup_recipe is not None
+    assert backup_recipe.group(1).rstrip().endswith('$(PY) manage.py backup_content "$$out"')
     restore = re.search(r"^restore:.*\n((?:\t.*\n)+)", text, re.MULTILINE)
     assert restore is not None
     # The checked, all-or-nothing restore that creates placeholder accounts, never a bare loaddata.

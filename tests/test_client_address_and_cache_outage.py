@@ -6,7 +6,7 @@ import logging
 import pytest
 from django.test import RequestFactory, override_settings
 
-from interactions.ratelimit import client_address, over_budget
+from core.ratelimit import client_address, over_budget
 
 FORWARDED = "HTTP_X_FORWARDED_FOR"
 

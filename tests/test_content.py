@@ -1,20 +1,12 @@
 """Guards over all published patient content: reading level, sources, urgent signs."""
 
 import pytest
-import textstat
 
-from interactions.content_packs import fill_placeholders
+from core.readability import MAX_GRADE
+from interactions.content_packs import reading_grade as grade
 from interactions.models import DrugClass, Interaction, ListRule, Medication, Severity, StandingMessage
 
 pytestmark = pytest.mark.django_db
-MAX_GRADE = 8.0
-
-
-def grade(text: str) -> float:
-    # Group rules name the medicines with {first} and {second}; read them with real names in.
-    return textstat.flesch_kincaid_grade(
-        fill_placeholders(text, first="sertraline", second="tramadol", medicines="sertraline, tramadol and alcohol")
-    )
 
 
 def patient_text(rule: Interaction | ListRule) -> str:

@@ -122,7 +122,7 @@ def test_rate_limits_are_per_client(client, settings):
 
 @pytest.mark.parametrize("status", [400, 403, 404, 429, 500, 503])
 def test_error_pages_are_styled_and_carry_the_emergency_numbers(rf, status):
-    from config.views import error_response
+    from core.views import error_response
 
     response = error_response(rf.get("/somewhere/"), status)
     assert response.status_code == status
@@ -133,7 +133,7 @@ def test_error_pages_are_styled_and_carry_the_emergency_numbers(rf, status):
 
 
 def test_api_errors_are_json(rf):
-    from config.views import error_response
+    from core.views import error_response
 
     response = error_response(rf.get("/api/v1/check"), 500)
     assert response["Content-Type"] == "application/json"
@@ -158,7 +158,7 @@ def test_a_500_uses_our_page_without_a_stack_trace(settings):
         (),
         {
             "urlpatterns": [path("boom/", broken), path("", include("config.urls"))],
-            "handler500": "config.views.server_error",
+            "handler500": "core.views.server_error",
         },
     )
     settings.ROOT_URLCONF = urlconf

@@ -1,21 +1,10 @@
-"""The two staff roles, as groups with permissions: content editor and clinical reviewer."""
+"""The two staff roles, as groups with permissions: content editor and clinical reviewer.
+
+The roles are now made after every migrate by the staff app (staff.apps, staff.workflow.ensure_roles):
+a migration must not import live code, which changes after the migration was written.
+"""
 
 from django.db import migrations
-
-
-def create_roles(apps, schema_editor):
-    from interactions.workflow import ensure_roles
-
-    ensure_roles(apps)
-
-
-def remove_roles(apps, schema_editor):
-    from interactions.workflow import CUSTOM_PERMISSIONS, ROLES
-
-    apps.get_model("auth", "Group").objects.filter(name__in=list(ROLES)).delete()
-    apps.get_model("auth", "Permission").objects.filter(
-        codename__in=[codename for _app, _model, codename, _name in CUSTOM_PERMISSIONS]
-    ).delete()
 
 
 class Migration(migrations.Migration):
@@ -26,4 +15,4 @@ class Migration(migrations.Migration):
         ("education", "0002_history_and_reviewer_constraint"),
     ]
 
-    operations = [migrations.RunPython(create_roles, remove_roles)]
+    operations = []

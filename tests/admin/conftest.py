@@ -12,7 +12,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from interactions.models import Interaction, Medication, Reference, Severity, Status
-from interactions.workflow import EDITOR_GROUP, REVIEWER_GROUP, ensure_roles
+from staff.workflow import EDITOR_GROUP, REVIEWER_GROUP, ensure_roles
 
 PASSWORD = "a-long-staff-password-7"
 LOGIN_URL = "/admin/login/"

@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from education.models import Article
-from interactions import revisions
 from interactions.models import Revision, Status
+from staff import revisions
 
 pytestmark = pytest.mark.django_db
 

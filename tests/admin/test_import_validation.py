@@ -11,8 +11,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from interactions import importexport
 from interactions.models import Interaction, Medication
+from staff import importexport
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from interactions import revisions
 from interactions.models import (
     DrugClass,
     Interaction,
@@ -20,6 +19,7 @@ from interactions.models import (
     Severity,
     Status,
 )
+from staff import revisions
 from tests.admin.conftest import new_medication, new_rule
 
 pytestmark = pytest.mark.django_db
@@ -402,7 +402,7 @@ def test_an_editors_restore_of_a_published_rule_changes_nothing_live(editor_clie
 
 
 def test_restoring_an_old_published_version_does_not_republish(editor_client, reviewer, published_rule):
-    from interactions import workflow
+    from staff import workflow
 
     workflow.unpublish(item=published_rule, user=reviewer)
     published_version = published_rule.history.filter(status=Status.PUBLISHED).first()

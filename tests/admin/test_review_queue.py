@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from education.models import Article
 from interactions.models import Interaction, Medication, Status
-from interactions.workflow import review_queue
+from staff.workflow import review_queue
 from tests.admin.conftest import new_rule
 
 pytestmark = pytest.mark.django_db

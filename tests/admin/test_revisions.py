@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
-from interactions import revisions, workflow
 from interactions.checker import CheckEntry, PairStatus, check
 from interactions.models import (
     DrugClass,
@@ -28,6 +27,7 @@ from interactions.models import (
     Severity,
     Status,
 )
+from staff import revisions, workflow
 from tests.admin.conftest import new_rule, signed_in_client
 
 pytestmark = pytest.mark.django_db

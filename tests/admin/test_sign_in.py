@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.middleware import StaffSessionLifetimeMiddleware
+from core.middleware import StaffSessionLifetimeMiddleware
 from tests.admin.conftest import LOGIN_URL, PASSWORD, sign_in
 
 SIGNED_IN_AT = StaffSessionLifetimeMiddleware.SIGNED_IN_AT

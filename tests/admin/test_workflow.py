@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from education.models import Article
-from interactions import workflow
 from interactions.models import Interaction, Medication, Severity, Status
+from staff import workflow
 from tests.admin.conftest import new_rule
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +159,7 @@ def test_articles_follow_the_same_workflow(editor, reviewer):
 
 
 def test_the_edit_lock(editor, reviewer, draft_rule, published_rule):
-    # Editing a published item proposes a revision (interactions/revisions.py); a retired one is closed.
+    # Editing a published item proposes a revision (staff/revisions.py); a retired one is closed.
     assert workflow.can_edit(item=draft_rule, user=editor)
     assert workflow.can_edit(item=published_rule, user=editor)
     assert workflow.can_edit(item=published_rule, user=reviewer)

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from education.models import Article
 from interactions.models import Interaction, Medication, Reference, Status
-from interactions.workflow import EDITOR_GROUP, REVIEWER_GROUP, ensure_roles
+from staff.workflow import EDITOR_GROUP, REVIEWER_GROUP, ensure_roles
 from tests.browser.conftest import DESKTOP, BrowserLog, build_list
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from education.markdown import reading_grade
+from core.readability import rounded_grade as reading_grade
 from interactions import medlist
 from interactions.checker import Finding, FindingKind
 from interactions.medlist import MedEntry, MedList

@@ -22,27 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from interactions.importexport import ImportFileError, decode_text, parse_json
+from staff.importexport import ImportFileError, decode_text, parse_json
 
-# What `make backup` dumps (the Makefile's BACKUP_MODELS, checked by tests/test_backup.py): every
-# content model and the staff groups. Not the edit history or pending revisions: both point at
-# database ids, which a natural-key restore does not keep. Not the accounts (see above).
-BACKUP_MODELS = (
-    "interactions.DrugClass",
-    "interactions.Medication",
-    "interactions.MedicationName",
-    "interactions.Regimen",
-    "interactions.Reference",
-    "interactions.Interaction",
-    "interactions.ListRule",
-    "interactions.StandingMessage",
-    "education.Article",
-    "auth.Group",
-)
+# What `make backup` dumps (manage.py backup_content): every patient content model and the staff groups.
+# Not the edit history or pending revisions: both point at database ids, which a natural-key restore
+# does not keep. Not the accounts (see above).
+BACKUP_MODELS = (*settings.PATIENT_CONTENT_MODELS, "auth.Group")
 # dumpdata compresses by the output's extension (make backup BACKUP=....json.gz); loaddata reads them back.
 OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.open}
 

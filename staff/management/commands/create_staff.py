@@ -28,7 +28,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from interactions.workflow import EDITOR_GROUP, REVIEWER_GROUP, ensure_roles
+from staff.workflow import EDITOR_GROUP, REVIEWER_GROUP, ensure_roles
 
 ROLE_GROUPS = {"editor": EDITOR_GROUP, "reviewer": REVIEWER_GROUP}
 PASSWORD_ENV = "DJANGO_STAFF_PASSWORD"  # noqa: S105 - the name of a variable, not a password

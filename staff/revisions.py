@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,8 +32,6 @@ from interactions.models import (
     DrugClass,
     Interaction,
     Medication,
-    MedicationName,
-    Reference,
     Regimen,
     Revision,
     RevisionAction,
@@ -46,7 +45,9 @@ if TYPE_CHECKING:
 
 APPROVE_PERMISSION = "interactions.approve_revision"
 # Every change to these goes through a revision: each one decides what the checker or search says.
-CATALOG_MODELS: tuple[type[models.Model], ...] = (Medication, MedicationName, DrugClass, Regimen, Reference)
+CATALOG_MODELS: tuple[type[models.Model], ...] = tuple(
+    apps.get_model(label) for label in settings.PATIENT_CONTENT_MODELS[: settings.CATALOG_MODEL_COUNT]
+)
 # Set by the workflow, the sign-off action or the database; never proposed.
 _NOT_PROPOSED = {
     "status",
@@ -276,7 +277,7 @@ def _apply(revision: Revision, *, user: AbstractBaseUser, today: datetime.date) 
     for name, ids in many.items():
         getattr(obj, name).set(ids)
     if _is_reviewed_model(model) and obj.status == Status.PUBLISHED:
-        from interactions.workflow import publish_problems
+        from staff.workflow import publish_problems
 
         problems = publish_problems(obj)
         if problems:

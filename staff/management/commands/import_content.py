@@ -14,8 +14,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from interactions import importexport
-from interactions.management.commands.export_content import _kinds
+from staff import importexport
+from staff.management.commands.export_content import _kinds
 
 
 class Command(BaseCommand):

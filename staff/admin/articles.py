@@ -13,10 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
+from core.htmx import template_for
 from education.markdown import render_article
 from education.models import Article
-from interactions.admin import ReviewDueFilter, WorkflowAdmin
 from interactions.models import Status
+from staff.admin.base import ReviewDueFilter, WorkflowAdmin
 
 MAX_PREVIEW_CHARS = 200_000
 
@@ -91,7 +92,7 @@ class ArticleAdmin(WorkflowAdmin):
             "over_target": rendered.reading_grade > target,
         }
         template = "admin/education/article/markdown_preview.html"
-        response = TemplateResponse(request, f"{template}#preview-pane" if request.htmx else template, context)
+        response = TemplateResponse(request, template_for(request, template, "preview-pane"), context)
         patch_vary_headers(response, ["HX-Request"])
         add_never_cache_headers(response)
         return response

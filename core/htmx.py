@@ -1,3 +1,5 @@
+"""htmx requests: which template answers them, and the search views' shared handling."""
+
 from collections.abc import Callable
 from functools import wraps
 
@@ -6,9 +8,16 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods
 
 
+def wants_partial(request: HttpRequest) -> bool:
+    """htmx asked for a piece of the page. A boosted link and a history restore (the browser's
+    back button after the page left htmx's cache) swap the whole body, so they get the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
 def template_for(request: HttpRequest, template: str, partial: str) -> str:
-    """The whole page, or only its named partial when htmx asks (`template#partial`)."""
-    return f"{template}#{partial}" if request.htmx else template
+    """The whole page, or only its named partial when htmx asks for a piece (`template#partial`)."""
+    return f"{template}#{partial}" if wants_partial(request) else template
 
 
 def typed_query(request: HttpRequest) -> str:

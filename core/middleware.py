@@ -11,7 +11,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import ngettext
 
-from config.views import database_fault, service_unavailable
+from core.views import database_fault, service_unavailable
 
 
 class SecurityHeadersMiddleware:
@@ -32,7 +32,7 @@ class DatabaseUnavailableMiddleware:
 
     One raised outside a view (the staff session saved after the response, on a full disk or with
     the database gone) reaches Django's error handlers instead, which give the same 503
-    (config.views.server_error and bad_request). Django drops a broken connection at the end of the
+    (core.views.server_error and bad_request). Django drops a broken connection at the end of the
     request (CONN_HEALTH_CHECKS), so the app recovers by itself when the database comes back.
     """
 

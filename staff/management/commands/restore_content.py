@@ -23,8 +23,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
-from interactions import backup
-from interactions.importexport import ImportFileError
+from staff import backup
+from staff.importexport import ImportFileError
 
 
 class Command(BaseCommand):

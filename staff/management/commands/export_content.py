@@ -1,4 +1,4 @@
-"""Export medications, their names and interaction rules as JSON or CSV (see interactions/importexport.py).
+"""Export medications, their names and interaction rules as JSON or CSV (see staff/importexport.py).
 
 python manage.py export_content --output content.json
 python manage.py export_content --format csv --output content/      # medications.csv, names.csv, interactions.csv
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from interactions import importexport
+from staff import importexport
 
 
 class Command(BaseCommand):

@@ -22,8 +22,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-
-from interactions import medlist
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def over_budget(request: HttpRequest, scope: str) -> int:
     """
     try:
         per_list = settings.RATE_LIMITS_PER_LIST.get(scope)
-        key = medlist.list_key(request) if per_list else None
+        key = _list_key(settings.RATE_LIMIT_LIST_KEY)(request) if per_list else None
         if key is not None:
             wait = _count(f"ratelimit:list:{scope}:{_hashed(key)}", per_list)
             if wait:
@@ -65,6 +64,12 @@ def over_budget(request: HttpRequest, scope: str) -> int:
     except Exception:  # any cache backend's connection error
         logger.warning("Rate limit cache unavailable; request allowed (scope %s).", scope, exc_info=True)
         return 0
+
+
+@functools.cache
+def _list_key(path: str) -> Callable[[HttpRequest], str | None]:
+    """The function that finds a request's list key (an app's concern, named in settings)."""
+    return import_string(path)
 
 
 def _count(key: str, limit: int) -> int:
@@ -90,7 +95,7 @@ def rate_limited(scope: str) -> Callable:
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             retry_after = over_budget(request, scope)
             if retry_after:
-                from config.views import too_many_requests
+                from core.views import too_many_requests
 
                 return too_many_requests(request, retry_after)
             return view(request, *args, **kwargs)

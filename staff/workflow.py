@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from core.readability import rounded_grade
 from interactions.models import Interaction, ListRule, Medication, Severity, StandingMessage, Status
 
 if TYPE_CHECKING:
@@ -54,21 +55,12 @@ CUSTOM_PERMISSIONS = [
         "Can approve, publish, unpublish and retire standing messages",
     ),
 ]
-CONTENT_MODELS = [
-    ("interactions", "drugclass"),
-    ("interactions", "medication"),
-    ("interactions", "medicationname"),
-    ("interactions", "regimen"),
-    ("interactions", "reference"),
-    ("interactions", "interaction"),
-    ("interactions", "listrule"),
-    ("interactions", "standingmessage"),
-    ("education", "article"),
-]
+# (app label, model name) of everything patients see, catalog first (settings.PATIENT_CONTENT_MODELS).
+CONTENT_MODELS = [tuple(label.lower().split(".")) for label in settings.PATIENT_CONTENT_MODELS]
 _EDITOR_PERMISSIONS = [
     *[(app, f"{action}_{model}") for app, model in CONTENT_MODELS for action in ("view", "add", "change")],
     # Catalog deletions are proposals (revisions) that a reviewer approves.
-    *[(app, f"delete_{model}") for app, model in CONTENT_MODELS[:5]],
+    *[(app, f"delete_{model}") for app, model in CONTENT_MODELS[: settings.CATALOG_MODEL_COUNT]],
     # Only drafts: the admin refuses to delete anything else for an editor.
     ("interactions", "delete_interaction"),
     ("interactions", "delete_listrule"),
@@ -156,11 +148,10 @@ def publish_problems(item: Reviewable) -> list[str]:
 
 def reading_levels(item: Reviewable) -> list[tuple[str, Decimal]]:
     """The reading grade of each patient-facing text, for the admin's warnings (target: grade 8)."""
-    from education.markdown import reading_grade
 
     if isinstance(item, StandingMessage):
         texts = [("Message", item.text), ("More", item.more)]
-        return [(label, reading_grade(text)) for label, text in texts if text.strip()]
+        return [(label, rounded_grade(text)) for label, text in texts if text.strip()]
     if isinstance(item, Interaction | ListRule):
         signs = " ".join(line if line.endswith((".", "!", "?")) else f"{line}." for line in item.urgent_sign_list)
         texts = [
@@ -169,8 +160,8 @@ def reading_levels(item: Reviewable) -> list[tuple[str, Decimal]]:
             ("Urgent signs", signs),
             ("Timing", getattr(item, "timing", "")),
         ]
-        return [(label, reading_grade(text)) for label, text in texts if text.strip()]
-    levels = [("Summary", reading_grade(item.summary))] if item.summary.strip() else []
+        return [(label, rounded_grade(text)) for label, text in texts if text.strip()]
+    levels = [("Summary", rounded_grade(item.summary))] if item.summary.strip() else []
     if item.reading_grade is not None:
         levels.append(("Article body", Decimal(item.reading_grade)))
     return levels
@@ -373,8 +364,8 @@ def review_queue(*, today: datetime.date | None = None, limit: int = 10) -> Revi
 def ensure_roles(apps=None) -> None:
     """Create (or bring up to date) the two staff groups and their permissions. Idempotent.
 
-    Called by the data migration with the migration's app registry, and by `create_staff`, so the
-    roles exist even in a database that was flushed after migrating.
+    Called after every migrate and flush (staff.apps) with the migrated app registry, and by
+    `create_staff`.
     """
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
@@ -412,6 +403,12 @@ def ensure_roles(apps=None) -> None:
         if len(permissions) != len(wanted):
             raise RuntimeError(f"{role}: expected {len(wanted)} permissions, found {len(permissions)}")
         group.permissions.set(permissions)
+
+
+def ensure_roles_after_migrate(sender, apps, **kwargs) -> None:
+    """post_migrate (also sent by flush): bring the roles up to date in the migrated database."""
+    if sender.label == "interactions":
+        ensure_roles(apps)
 
 
 def _model_exists(registry, app_label: str, codename: str) -> bool:

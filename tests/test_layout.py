@@ -1,0 +1,92 @@
+"""Where code lives: core knows no app, and no app reaches into another app's admin or views."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import RequestFactory
+from django_htmx.middleware import HtmxMiddleware
+
+from core.htmx import template_for, wants_partial
+
+BASE = Path(settings.BASE_DIR)
+APPS = ("interactions", "education", "staff")
+PAGE_MODULES = ("admin", "views", "check_views", "api", "sites")
+
+
+def imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def python_files(package: str) -> list[Path]:
+    return [p for p in (BASE / package).rglob("*.py") if "migrations" not in p.parts]
+
+
+def test_core_imports_no_app():
+    files = python_files("core")
+    assert len(files) >= 6
+    offending = {
+        (str(p.relative_to(BASE)), module)
+        for p in files
+        for module in imported_modules(p)
+        if module.split(".")[0] in (*APPS, "bench", "config")
+    }
+    assert offending == set()
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_no_app_imports_another_apps_pages(app):
+    offending = {
+        (str(p.relative_to(BASE)), module)
+        for p in python_files(app)
+        for module in imported_modules(p)
+        if module.split(".")[0] in APPS
+        and module.split(".")[0] != app
+        and len(module.split(".")) > 1
+        and module.split(".")[1] in PAGE_MODULES
+    }
+    assert offending == set()
+
+
+def test_no_migration_imports_live_code():
+    migrations = [p for app in APPS for p in (BASE / app / "migrations").glob("0*.py")]
+    assert len(migrations) >= 10
+    offending = {
+        (p.name, module)
+        for p in migrations
+        for module in imported_modules(p)
+        if module.split(".")[0] in (*APPS, "core")
+    }
+    assert offending == set()
+
+
+def htmx_request(**headers: str):
+    request = RequestFactory().get("/check/", **{f"HTTP_{k}": v for k, v in headers.items()})
+    HtmxMiddleware(lambda r: None)(request)
+    return request
+
+
+@pytest.mark.parametrize(
+    ("headers", "partial"),
+    [
+        ({}, False),
+        ({"HX_REQUEST": "true"}, True),
+        ({"HX_REQUEST": "true", "HX_BOOSTED": "true"}, False),
+        ({"HX_REQUEST": "true", "HX_HISTORY_RESTORE_REQUEST": "true"}, False),
+    ],
+)
+def test_htmx_gets_a_piece_but_boosted_links_and_history_restores_get_the_page(headers, partial):
+    request = htmx_request(**headers)
+    assert wants_partial(request) is partial
+    expected = "interactions/check.html#findings" if partial else "interactions/check.html"
+    assert template_for(request, "interactions/check.html", "findings") == expected
