@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
+# Development mode for the local targets (run, setup, bench, ...) unless DEBUG is set: settings default it off.
+DEBUG ?= true
+export DEBUG
 PORT ?= 8000
 
 .PHONY: setup run test test-fast bench backup restore clearsessions lint format chromium postgres redis

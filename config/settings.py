@@ -45,7 +45,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: `make run` (and the Makefile's other local targets) and the tests turn it on.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY: the default key is only for local development (DEBUG=true).")
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "interactions",
     "education",
     "staff",
+    "bench",  # manage.py bench only
     "simple_history",
     "django_otp",
     "django_otp.plugins.otp_totp",

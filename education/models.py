@@ -92,6 +92,15 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("education:article", args=[self.slug])
 
+    def publish_problems(self) -> list[str]:
+        """What stops this article from being published, in words for the person fixing it."""
+        problems = []
+        if not self.summary.strip():
+            problems.append("Add a one-sentence summary.")
+        if not self.body.strip():
+            problems.append("Write the article body.")
+        return problems
+
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 

@@ -196,8 +196,8 @@ RENDERED_CACHE_SIZE = 2_000
 
 
 def _load_rules() -> list[Interaction]:
-    from education.models import Article
-
+    # The guides that cite a rule, through the reverse relation: the articles' app builds on this one.
+    articles = Interaction._meta.get_field("articles").related_model
     return list(
         Interaction.objects.published()
         .select_related("drug_class_a", "drug_class_b")
@@ -205,7 +205,7 @@ def _load_rules() -> list[Interaction]:
             "references",
             Prefetch(
                 "articles",
-                queryset=Article.objects.published().only("slug", "title", "topic"),
+                queryset=articles.objects.published().only("slug", "title", "topic"),
                 to_attr="published_articles",
             ),
         )
@@ -404,14 +404,21 @@ class _Match:
     x_is_a: bool
 
 
+def _key_order(key: Key) -> tuple:
+    return tuple(-1 if part is None else part for part in key)
+
+
 def _matches(x: _Component, rx, y: _Component, ry, content: ReviewedContent) -> list[_Match]:
     """The rules between two components at the given doses, with every refined rule dropped."""
     x_keys, y_keys = x.keys(content, rx), y.keys(content, ry)
     same_medicine = x.medication.id == y.medication.id
     found: dict[int, _Match] = {}
-    for x_key in x_keys:
+    # In a fixed order (sets of keys iterate in an order that changes with each process's hash seed):
+    # when both medicines are in both of a rule's groups, the rule reads with the first medicine as
+    # its side A, the same way in every process.
+    for x_key in sorted(x_keys, key=_key_order):
         for rule, other, x_is_a in content.by_side.get(x_key, ()):
-            if other in y_keys and rule.id not in found:
+            if other in y_keys and (rule.id not in found or (x_is_a and not found[rule.id].x_is_a)):
                 match = _Match(rule, x_key, other, x_is_a)
                 # The same medicine twice: only a rule on a combination product itself applies.
                 if same_medicine and not _names_product(match, x, y):

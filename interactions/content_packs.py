@@ -23,6 +23,7 @@ from core import content_version, readability
 from core.readability import MAX_GRADE
 from core.slugs import is_content_slug
 from interactions.models import (
+    URGENT_SEVERITIES,
     DrugClass,
     Evidence,
     GroupKind,
@@ -48,7 +49,6 @@ SHIPPED_SIGNER = "MedWise content"
 SHIPPED_REVIEWED_ON = date(2026, 12, 1)
 # Shipped content was approved before it reached this clinic's database, so by no account here.
 SHIPPED_REVIEWER = "the MedWise clinical content team"
-URGENT_SEVERITIES = {Severity.CONTRAINDICATED, Severity.MAJOR}
 PLACEHOLDER_SAMPLES = {"first": "sertraline", "second": "tramadol", "medicines": "sertraline, tramadol and alcohol"}
 
 

@@ -46,6 +46,27 @@ class Severity(models.TextChoices):
     NONE = "none", _("No interaction expected")
 
 
+# Rules this serious must list the warning signs that need urgent care before they can be published.
+URGENT_SEVERITIES = frozenset({Severity.CONTRAINDICATED, Severity.MAJOR})
+
+
+def rule_publish_problems(rule: Interaction | ListRule) -> list[str]:
+    """What stops a pair or whole-list rule from being published, in words for the person fixing it."""
+    problems = []
+    if not rule.summary.strip():
+        problems.append("Add a summary: what happens and why it matters.")
+    if not rule.action.strip():
+        problems.append("Add an action: what the person should do.")
+    if rule.pk is None or not rule.references.exists():
+        problems.append("Add at least one reference.")
+    if rule.severity in URGENT_SEVERITIES and not rule.urgent_sign_list:
+        problems.append(URGENT_SIGNS_REQUIRED)
+    return problems
+
+
+URGENT_SIGNS_REQUIRED = "Add urgent warning signs: they are required for 'avoid combining' and 'serious' rules."
+
+
 SEVERITY_RANK = {
     Severity.CONTRAINDICATED: 5,
     Severity.MAJOR: 4,
@@ -529,6 +550,9 @@ class Interaction(models.Model):
     def severity_rank(self) -> int:
         return SEVERITY_RANK[self.severity]
 
+    def publish_problems(self) -> list[str]:
+        return rule_publish_problems(self)
+
 
 # Derived fields are set in pre_save rather than save() so that fixtures (loaddata saves raw) get them too.
 @receiver(pre_save, sender=MedicationName)
@@ -639,6 +663,9 @@ class ListRule(Reviewed):
     def severity_rank(self) -> int:
         return SEVERITY_RANK[self.severity]
 
+    def publish_problems(self) -> list[str]:
+        return rule_publish_problems(self)
+
 
 class StandingMessageQuerySet(ContentQuerySet):
     def published(self) -> StandingMessageQuerySet:
@@ -689,6 +716,15 @@ class StandingMessage(Reviewed):
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+    def publish_problems(self) -> list[str]:
+        """What stops this message from being published, in words for the person fixing it."""
+        problems = []
+        if not self.text.strip():
+            problems.append("Add the message text.")
+        if self.pk is None or not self.references.exists():
+            problems.append("Add at least one reference.")
+        return problems
 
     def target_key(self) -> tuple:
         """The checker's side key this message is attached to."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from interactions.models import (
     DrugClass,
@@ -62,6 +62,15 @@ class FieldType:
     REF = "ref"  # a slug, or empty
 
 
+def _field_type(model: type, name: str) -> str:
+    field = model._meta.get_field(name)
+    if isinstance(field, models.DateField):
+        return FieldType.DATE
+    if isinstance(field, models.IntegerField):
+        return FieldType.INT
+    return FieldType.TEXT
+
+
 FIELDS: dict[str, dict[str, str]] = {
     "medications": {
         "slug": FieldType.TEXT,
@@ -80,28 +89,14 @@ FIELDS: dict[str, dict[str, str]] = {
         "name": FieldType.TEXT,
         "is_brand": FieldType.BOOL,
     },
+    # The rule's own field lists (Interaction.SIDE_FIELDS, TEXT_FIELDS, REVIEW_FIELDS), in export order.
     "interactions": {
         "slug": FieldType.TEXT,
         "title": FieldType.TEXT,
-        "medication_a": FieldType.REF,
-        "regimen_a": FieldType.REF,
-        "drug_class_a": FieldType.REF,
-        "medication_b": FieldType.REF,
-        "regimen_b": FieldType.REF,
-        "drug_class_b": FieldType.REF,
-        "severity": FieldType.TEXT,
-        "summary": FieldType.TEXT,
-        "action": FieldType.TEXT,
-        "urgent_signs": FieldType.TEXT,
-        "washout_days": FieldType.INT,
-        "washout_stop": FieldType.TEXT,
-        "timing": FieldType.TEXT,
-        "mechanism": FieldType.TEXT,
-        "evidence": FieldType.TEXT,
+        **{f"{part}_{side}": FieldType.REF for side in ("a", "b") for part in ("medication", "regimen", "drug_class")},
+        **{name: _field_type(Interaction, name) for name in Interaction.TEXT_FIELDS if name != "title"},
         "references": FieldType.LIST,
-        "status": FieldType.TEXT,
-        "reviewed_on": FieldType.DATE,
-        "next_review_due": FieldType.DATE,
+        **{name: _field_type(Interaction, name) for name in Interaction.REVIEW_FIELDS},
     },
 }
 KEY_FIELDS = {"medications": ("slug",), "names": ("medication", "name"), "interactions": ("slug",)}
@@ -174,29 +169,20 @@ def _slug(obj) -> str | None:
     return obj.slug if obj is not None else None
 
 
+def _iso(value: datetime.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
 def _interaction_row(rule: Interaction) -> dict[str, Any]:
     row: dict[str, Any] = {"slug": rule.slug, "title": rule.title}
     for side in SIDES:
         row[f"medication_{side}"] = _slug(getattr(rule, f"medication_{side}"))
         row[f"regimen_{side}"] = _slug(getattr(rule, f"regimen_{side}"))
         row[f"drug_class_{side}"] = _slug(getattr(rule, f"drug_class_{side}"))
-    row.update(
-        {
-            "severity": rule.severity,
-            "summary": rule.summary,
-            "action": rule.action,
-            "urgent_signs": rule.urgent_signs,
-            "washout_days": rule.washout_days,
-            "washout_stop": rule.washout_stop,
-            "timing": rule.timing,
-            "mechanism": rule.mechanism,
-            "evidence": rule.evidence,
-            "references": sorted(r.key for r in rule.references.all()),
-            "status": rule.status,
-            "reviewed_on": rule.reviewed_on.isoformat() if rule.reviewed_on else None,
-            "next_review_due": rule.next_review_due.isoformat() if rule.next_review_due else None,
-        }
-    )
+    row.update({name: getattr(rule, name) for name in Interaction.TEXT_FIELDS if name != "title"})
+    row["references"] = sorted(r.key for r in rule.references.all())
+    row["status"] = rule.status
+    row.update({name: _iso(getattr(rule, name)) for name in ("reviewed_on", "next_review_due")})
     return row
 
 

@@ -277,9 +277,7 @@ def _apply(revision: Revision, *, user: AbstractBaseUser, today: datetime.date) 
     for name, ids in many.items():
         getattr(obj, name).set(ids)
     if _is_reviewed_model(model) and obj.status == Status.PUBLISHED:
-        from staff.workflow import publish_problems
-
-        problems = publish_problems(obj)
+        problems = obj.publish_problems()
         if problems:
             raise ValidationError(problems)
     return obj

@@ -25,7 +25,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from core.readability import rounded_grade
-from interactions.models import Interaction, ListRule, Medication, Severity, StandingMessage, Status
+from interactions.models import Interaction, ListRule, Medication, StandingMessage, Status
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 EDITOR_GROUP = "Content editor"
 REVIEWER_GROUP = "Clinical reviewer"
 
-URGENT_SEVERITIES = {Severity.CONTRAINDICATED, Severity.MAJOR}
 LOCKED_STATUSES = {Status.PUBLISHED, Status.RETIRED}
 # Set only through the workflow functions: never from a form, an import of history, or a revert.
 WORKFLOW_FIELDS = ("status", "author", "reviewed_by", "reviewed_by_name", "reviewed_on", "next_review_due")
@@ -118,32 +117,6 @@ def edited_by(item: Reviewable, user: AbstractBaseUser) -> bool:
         history = history.filter(history_date__gt=last_approval.history_date)
     edits = history.filter(history_user_id=user.pk).exclude(history_change_reason__in=WORKFLOW_REASONS)
     return edits.exists()
-
-
-def publish_problems(item: Reviewable) -> list[str]:
-    """What stops this item from being published, in words for the person fixing it."""
-    problems = []
-    if isinstance(item, StandingMessage):
-        if not item.text.strip():
-            problems.append("Add the message text.")
-        if item.pk is None or not item.references.exists():
-            problems.append("Add at least one reference.")
-        return problems
-    if isinstance(item, Interaction | ListRule):
-        if not item.summary.strip():
-            problems.append("Add a summary: what happens and why it matters.")
-        if not item.action.strip():
-            problems.append("Add an action: what the person should do.")
-        if item.pk is None or not item.references.exists():
-            problems.append("Add at least one reference.")
-        if item.severity in URGENT_SEVERITIES and not item.urgent_sign_list:
-            problems.append("Add urgent warning signs: they are required for 'avoid combining' and 'serious' rules.")
-    else:
-        if not item.summary.strip():
-            problems.append("Add a one-sentence summary.")
-        if not item.body.strip():
-            problems.append("Write the article body.")
-    return problems
 
 
 def reading_levels(item: Reviewable) -> list[tuple[str, Decimal]]:
@@ -228,7 +201,7 @@ def publish(*, item: Reviewable, user: AbstractBaseUser, today: datetime.date | 
             raise PermissionDenied("You wrote this, so another reviewer must approve it.")
         if edited_by(current, user):
             raise PermissionDenied("You changed this text, so another reviewer must approve it.")
-        problems = publish_problems(current)
+        problems = current.publish_problems()
         if problems:
             raise ValidationError(problems)
 
@@ -405,8 +378,9 @@ def ensure_roles(apps=None) -> None:
         group.permissions.set(permissions)
 
 
-def ensure_roles_after_migrate(sender, apps, **kwargs) -> None:
-    """post_migrate (also sent by flush): bring the roles up to date in the migrated database."""
+def ensure_roles_after_migrate(sender, apps=None, **kwargs) -> None:
+    """post_migrate: bring the roles up to date in the migrated database (migrate passes its app
+    registry; flush, which also sends it, does not: then the installed models are current)."""
     if sender.label == "interactions":
         ensure_roles(apps)
 

@@ -7,11 +7,9 @@ import http.cookies
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,15 +17,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from bench.servers import Server, free_port, start_gunicorn, stop, wait_for_port
+
 BASE_DIR = Path(settings.BASE_DIR)
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str) -> tuple[int, dict[str, str], str]:
@@ -42,47 +35,14 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True, capture_output=True)
 
 
-def wait_for_port(port: int, *, seconds: float) -> bool:
-    """True once something accepts connections on the loopback port, False after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def end_process(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-class AppServer:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [str(GUNICORN), "config.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "1", "--no-control-socket"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        if not wait_for_port(self.port, seconds=30):
-            self.stop()
-            raise RuntimeError("the app server did not start")
-
-    def stop(self) -> None:
-        end_process(self.process)
+def AppServer(env: dict[str, str]) -> Server:
+    """The app under gunicorn, one worker, as deployed (config.wsgi); ready once its port opens, since
+    a server started during an outage answers 503."""
+    return start_gunicorn(env, app="config.wsgi", ready_path=None, config=None, start_timeout=30)
 
 
 def base_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH", "DJANGO_SETTINGS_MODULE"}}
     env.update({"DEBUG": "false", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false"})
     env.update(extra)
     return env
@@ -153,14 +113,14 @@ class RedisServer:
             raise RuntimeError("redis-server did not start")
 
     def stop(self) -> None:
-        end_process(self.process)
+        stop(self.process)
 
 
 class StaffBrowser:
     """A signed-in staff member over real HTTP: keeps its cookies (the __Host- ones are Secure, which
     urllib's cookie jar would not send over the loopback's plain HTTP) and never follows redirects."""
 
-    def __init__(self, server: AppServer) -> None:
+    def __init__(self, server: Server) -> None:
         self.server = server
         self.cookies: dict[str, str] = {}
 

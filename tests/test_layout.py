@@ -90,3 +90,14 @@ def test_htmx_gets_a_piece_but_boosted_links_and_history_restores_get_the_page(h
     assert wants_partial(request) is partial
     expected = "interactions/check.html#findings" if partial else "interactions/check.html"
     assert template_for(request, "interactions/check.html", "findings") == expected
+
+
+def test_the_domain_does_not_import_the_apps_built_on_it():
+    domain = [BASE / "interactions" / f"{name}.py" for name in ("checker", "search", "catalog", "models", "report")]
+    offending = {
+        (p.name, module)
+        for p in domain
+        for module in imported_modules(p)
+        if module.split(".")[0] in ("education", "staff")
+    }
+    assert offending == set()

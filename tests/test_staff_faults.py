@@ -116,5 +116,5 @@ def test_staff_get_503_when_the_disk_is_full_and_recover(static_root, small_disk
     finally:
         reader.close()
         server.stop()
-    log = server.process.stderr.read().decode()
+    log = server.log()
     assert "Database unavailable: OperationalError: database or disk is full" in log, log[-3000:]

@@ -377,7 +377,7 @@ class WorkflowAdmin(HistoryAdmin):
                     extra["workflow_note"] = "You wrote this, so another reviewer must approve it."
                 elif workflow.edited_by(obj, request.user):
                     extra["workflow_note"] = "You changed this text, so another reviewer must approve it."
-            problems = workflow.publish_problems(obj)
+            problems = obj.publish_problems()
             if problems and obj.status in {Status.DRAFT, Status.IN_REVIEW}:
                 extra["publish_problems"] = problems
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

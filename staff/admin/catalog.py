@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from interactions.checker import rule_finding
 from interactions.models import (
+    URGENT_SEVERITIES,
     DrugClass,
     Interaction,
     ListRule,
@@ -46,23 +47,9 @@ class InteractionAdminForm(forms.ModelForm):
     class Meta:
         model = Interaction
         fields = [
-            "medication_a",
-            "drug_class_a",
-            "regimen_a",
-            "medication_b",
-            "drug_class_b",
-            "regimen_b",
-            "severity",
-            "title",
+            *Interaction.SIDE_FIELDS,
             "slug",
-            "summary",
-            "action",
-            "urgent_signs",
-            "washout_days",
-            "washout_stop",
-            "timing",
-            "mechanism",
-            "evidence",
+            *Interaction.TEXT_FIELDS,
             "references",
             "next_review_due",
         ]
@@ -80,7 +67,7 @@ class InteractionAdminForm(forms.ModelForm):
             elif regimen is not None and (medication is None or regimen.medication_id != medication.pk):
                 self.add_error(f"regimen_{side}", "This dose form belongs to a different medication.")
         severity = cleaned.get("severity")
-        if severity in workflow.URGENT_SEVERITIES and not cleaned.get("urgent_signs", "").strip():
+        if severity in URGENT_SEVERITIES and not cleaned.get("urgent_signs", "").strip():
             self.add_error(
                 "urgent_signs",
                 "Add at least one urgent warning sign: 'avoid combining' and 'serious' rules must tell people "

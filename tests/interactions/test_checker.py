@@ -328,3 +328,12 @@ def test_bulk_writes_cannot_leave_stale_answers():
     assert check(entries("sertraline", "newamine")).unknown == []
     Medication.objects.filter(slug="sertraline").update(interactions_reviewed=False)
     assert not check(entries("sertraline", "newamine")).entries[0].covered
+
+
+@pytest.mark.parametrize(("first", "second"), [("sildenafil", "tadalafil"), ("tadalafil", "sildenafil")])
+def test_a_rule_both_medicines_fall_under_both_ways_reads_in_list_order_in_every_process(first, second):
+    # Both PDE5 medicines are in both groups of the blood-pressure rule. The rule used to read with
+    # whichever medicine the process's hash seed put first; now the list's first medicine is side A.
+    result = check([CheckEntry(first), CheckEntry(second)])
+    finding = next(f for f in result.findings if f.rule is not None and f.rule.slug == "pde5-blood-pressure-medicines")
+    assert finding.summary.startswith(f"{first.capitalize()} lowers blood pressure a little. With {second} ")

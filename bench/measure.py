@@ -1,6 +1,6 @@
-"""Helpers for `python manage.py bench`, and the WSGI entry point of its load test.
+"""Measuring for `python manage.py bench` (make bench), and the WSGI entry point of its load test.
 
-The load test runs gunicorn on `interactions.benchmarks:application`. With MEDWISE_BENCH_TRIVIAL=1
+The load test runs gunicorn on `bench.measure:application`. With MEDWISE_BENCH_TRIVIAL=1
 in its environment, that application mounts a trivial view at /__bench__/ok next to the whole app
 (same settings, same middleware), so a load test can compare a real page with the cheapest
 possible Django response served by the very same processes. Without the variable it is exactly
@@ -16,16 +16,10 @@ import math
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +29,6 @@ from django.urls import include, path
 BASE_DIR = Path(__file__).resolve().parent.parent
 TRIVIAL_PATH = "/__bench__/ok"
 TRIVIAL_ENV = "MEDWISE_BENCH_TRIVIAL"
-GUNICORN_CONF = BASE_DIR / "config" / "gunicorn.conf.py"
 
 
 # --- the trivial view and its URLconf ---------------------------------------------------------------
@@ -231,102 +224,6 @@ def ensure_wrk() -> str:
         if found:
             return found
     raise LoadTestUnavailable("wrk is missing and 'apt-get install -y wrk' did not install it.")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def http_get(url: str, headers: dict[str, str], timeout: float = 5.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - always http://127.0.0.1
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    base_url: str
-    log_path: Path
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-@contextmanager
-def gunicorn(
-    env: dict[str, str],
-    *,
-    workers: int,
-    app: str,
-    log_dir: Path,
-    ready_path: str = "/healthz",
-    headers: dict[str, str] | None = None,
-    start_timeout: float = 60.0,
-    extra_args: tuple[str, ...] = (),
-) -> Iterator[Server]:
-    """Start gunicorn on a free 127.0.0.1 port with config/gunicorn.conf.py; always stop it."""
-    port = free_port()
-    log_path = log_dir / f"gunicorn-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        str(GUNICORN_CONF),
-        "--no-control-socket",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"127.0.0.1:{port}",
-        *extra_args,
-        app,
-    ]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed command line
-            command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", log_path)
-    try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{server.log_tail()}")
-            try:
-                status, _body = http_get(server.base_url + ready_path, headers or {}, timeout=2)
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"gunicorn did not answer {ready_path} in {start_timeout:.0f} s:\n{server.log_tail()}"
-                )
-            time.sleep(0.2)
-        yield server
-    finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop a process this module started (and its workers, in its own session), by its id."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # the session gunicorn was started in
-        process.wait(timeout=5)
 
 
 WRK_SCRIPT = """

@@ -30,7 +30,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 
-from interactions import benchmarks as bench
+from bench import measure as bench
+from bench import servers
 from interactions import search as search_service
 from interactions.checker import CheckEntry, check
 from interactions.medlist import MedEntry, MedList, cookie_name, encode
@@ -397,16 +398,16 @@ class Command(BaseCommand):
     ) -> None:
         seconds, connections = options["load_seconds"], options["connections"]
         section = f"load {label}"
-        with bench.gunicorn(
+        with servers.gunicorn(
             env,
             workers=options["workers"],
-            app="interactions.benchmarks:application",
+            app="bench.measure:application",
             log_dir=tmpdir,
             headers={"X-Forwarded-Proto": "https"},
             # No worker recycling mid-run: a restarting worker would stall the fast trivial-view run only.
             extra_args=("--max-requests", "0"),
         ) as server:
-            status, body = bench.http_get(server.base_url + CHECK_PATH, headers)
+            status, body = servers.http_get(server.base_url + CHECK_PATH, headers)
             if status != 200:
                 raise CommandError(f"gunicorn answered {status} for {CHECK_PATH}:\n{server.log_tail()}")
             self._require_listed(body)
@@ -464,15 +465,7 @@ class Command(BaseCommand):
 
     def _collectstatic(self, env: dict[str, str]) -> None:
         """Outside DEBUG the templates need the hashed names from STATIC_ROOT's manifest."""
-        completed = subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        completed = servers.run_manage(env, "collectstatic", "--noinput", "-v0")
         if completed.returncode != 0:
             raise CommandError(f"collectstatic failed:\n{completed.stdout}{completed.stderr}")
 

@@ -1,0 +1,11 @@
+"""The test suite's settings: the development settings (DEBUG=true while they load: local hosts, the
+development key, plain cookie names), which Django's test runner then runs with DEBUG off.
+
+Servers the tests start in subprocesses get their own environment (tests/servers.py: base_env).
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from config.settings import *  # noqa: F403
