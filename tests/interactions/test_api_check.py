@@ -174,3 +174,50 @@ def test_check_answers_are_never_stored(client):
     for response in (client.get(URL, {"med": ["sertraline"]}), post(client, {"med": ["sertraline"]})):
         assert "no-store" in response["Cache-Control"]
     assert "no-store" in client.get(URL)["Cache-Control"]  # the 400 too
+
+
+# --- the payload's shape, pinned before the API moved into one module ------------------------------
+
+
+def test_thirty_medicines_come_back_in_order_with_every_pair(client):
+    from itertools import combinations
+
+    from interactions.models import SEVERITY_RANK
+    from tests.medicines import THIRTY
+
+    data = client.get(URL, {"med": THIRTY}).json()
+    validate(data, "CheckResult")
+    assert [m["query"] for m in data["medications"]] == THIRTY
+    assert [m["slug"] for m in data["medications"]] == THIRTY
+    assert data["unresolved"] == []
+    assert [p["entries"] for p in data["pairs"]] == [list(pair) for pair in combinations(range(30), 2)]
+    ranks = [SEVERITY_RANK[f["severity"]] for f in data["findings"]]
+    assert ranks == sorted(ranks, reverse=True)
+    pair_findings = {tuple(f["entries"]) for f in data["findings"] if f["kind"] != "whole-list"}
+    assert {tuple(p["entries"]) for p in data["pairs"] if p["status"] == "finding"} == pair_findings
+    combination = data["medications"][THIRTY.index("naltrexone-and-bupropion")]
+    assert sorted(combination["ingredients"]) == ["bupropion", "naltrexone"]
+
+
+def test_typos_and_strengths_resolve_as_in_search(client):
+    data = client.get(URL, {"med": ["sertaline", "tramadl", "oxycodon", "naltrexon 50 mg"]}).json()
+    validate(data, "CheckResult")
+    assert [(m["query"], m["slug"], m["regimen"]) for m in data["medications"]] == [
+        ("sertaline", "sertraline", None),
+        ("tramadl", "tramadol", None),
+        ("oxycodon", "oxycodone", None),
+        ("naltrexon 50 mg", "naltrexone", "naltrexone-tablet"),
+    ]
+
+
+def test_only_unknown_names_give_an_empty_check(client):
+    names = [f"qwzx{i}zzq" for i in range(30)]
+    data = client.get(URL, {"med": names}).json()
+    validate(data, "CheckResult")
+    assert data == {
+        "medications": [],
+        "unresolved": [{"query": name, "suggestions": []} for name in names],
+        "findings": [],
+        "pairs": [],
+        "safety_messages": [],
+    }
