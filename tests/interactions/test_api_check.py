@@ -2,7 +2,10 @@ import jsonschema
 import pytest
 from django.urls import reverse
 
+from interactions import checker
 from interactions.openapi import document
+from interactions.search import invalidate_index
+from tests.medicines import THIRTY
 
 pytestmark = pytest.mark.django_db
 URL = reverse("interactions:api_check")
@@ -183,7 +186,6 @@ def test_thirty_medicines_come_back_in_order_with_every_pair(client):
     from itertools import combinations
 
     from interactions.models import SEVERITY_RANK
-    from tests.medicines import THIRTY
 
     data = client.get(URL, {"med": THIRTY}).json()
     validate(data, "CheckResult")
@@ -221,3 +223,40 @@ def test_only_unknown_names_give_an_empty_check(client):
         "pairs": [],
         "safety_messages": [],
     }
+
+
+# --- a fixed number of queries -------------------------------------------------------------------
+
+UNKNOWN_NAMES = [f"qwzx{i}zzq" for i in range(30)]
+LISTS = {"2 medicines": THIRTY[:2], "10 medicines": THIRTY[:10], "30 medicines": THIRTY, "30 unknown": UNKNOWN_NAMES}
+
+
+@pytest.mark.parametrize("names", LISTS.values(), ids=LISTS)
+def test_a_check_runs_the_same_queries_whatever_the_list(client, names, django_assert_num_queries):
+    checker._memo = None  # as in a fresh process
+    invalidate_index()
+    known = names is not UNKNOWN_NAMES
+    # First: the content version, the search index (5), the reviewed-content index (8) and, when any
+    # name is known, its medicines with their groups, doses and ingredients (8: each list holds a
+    # combination product).
+    with django_assert_num_queries(22 if known else 14):
+        first = client.get(URL, {"med": names})
+    # Then only the content version, read once for the search index and the check alike.
+    with django_assert_num_queries(1):
+        again = client.get(URL, {"med": names})
+    with django_assert_num_queries(1):
+        by_post = client.post(URL, {"med": names}, content_type="application/json")
+    assert first.json() == again.json() == by_post.json()
+    assert len(first.json()["medications"] if known else first.json()["unresolved"]) == len(names)
+
+
+def test_every_name_resolves_as_its_own_search_would(client):
+    from interactions.search import best_match, suggest
+
+    names = ["Vivitrol", "naltrexone 4.5 mg", "sertaline", "Contrave", "hydrocodone/apap", "Tylenol 3"]
+    unknown = ["qwzxqwzx", "sertralinexx zz", "oxycodoneqq zz"]
+    data = client.get(URL, {"med": [*names, *unknown]}).json()
+    expected = [best_match(name) for name in names]
+    assert [(m["slug"], m["regimen"]) for m in data["medications"]] == [(r.slug, r.regimen) for r in expected]
+    assert data["unresolved"] == [{"query": name, "suggestions": suggest(name)} for name in unknown]
+    assert any(u["suggestions"] for u in data["unresolved"])
