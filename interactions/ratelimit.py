@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
-from interactions import medlist
+from interactions import list_cookie
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def over_budget(request: HttpRequest, scope: str) -> int:
     """
     try:
         per_list = settings.RATE_LIMITS_PER_LIST.get(scope)
-        key = medlist.list_key(request) if per_list else None
+        key = list_cookie.list_key(request) if per_list else None
         if key is not None:
             wait = _count(f"ratelimit:list:{scope}:{_hashed(key)}", per_list)
             if wait:
