@@ -260,3 +260,29 @@ def test_every_name_resolves_as_its_own_search_would(client):
     assert [(m["slug"], m["regimen"]) for m in data["medications"]] == [(r.slug, r.regimen) for r in expected]
     assert data["unresolved"] == [{"query": name, "suggestions": suggest(name)} for name in unknown]
     assert any(u["suggestions"] for u in data["unresolved"])
+
+
+def test_the_api_gives_every_label_case_its_answer():
+    """The clinical label cases, as typed, through the API's own resolution and payload: its pairs
+    carry the verdict each case's labels support."""
+    from interactions.api import check_payload, parse_check_request
+    from interactions.models import SEVERITY_RANK
+    from tests.clinical.test_label_cases import CASES, NONE, NOT_REVIEWED, resolve
+
+    checked = 0
+    for name, case in CASES:
+        if case.get("list"):
+            continue  # a whole-list rule is named by slug, which the API does not show
+        data = check_payload(parse_check_request(case["meds"]))
+        if [m["slug"] for m in data["medications"]] != [resolve(text).slug for text in case["meds"]]:
+            continue  # typed as a curated slug that search reads otherwise
+        severities = [p["severity"] for p in data["pairs"] if p["severity"]]
+        if severities:
+            got = max(severities, key=lambda s: SEVERITY_RANK[s])
+        elif any(p["status"] == "not-reviewed" for p in data["pairs"]):
+            got = NOT_REVIEWED
+        else:
+            got = NONE
+        assert got == case["expect"], f"{name} {case['meds']}"
+        checked += 1
+    assert checked >= len(CASES) - 40
