@@ -17,223 +17,134 @@ def _values(choices) -> list[str]:
     return [member.value for member in choices]
 
 
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string", "minLength": 1}},
-    "additionalProperties": False,
-}
-
-
-def _medication_results() -> dict:
+def _object(properties: dict, *, optional: tuple[str, ...] = ()) -> dict:
+    """A closed JSON object: every property required but the optional ones, and nothing else."""
     return {
         "type": "object",
-        "required": ["query", "results"],
+        "required": [name for name in properties if name not in optional],
         "additionalProperties": False,
-        "properties": {
-            "query": {"type": "string"},
-            "results": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["slug", "name", "matched_name", "is_brand", "kind", "regimen"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "slug": {"type": "string"},
-                        "name": {"type": "string"},
-                        "matched_name": {"type": "string"},
-                        "is_brand": {"type": "boolean"},
-                        "kind": {"enum": _values(MedicationKind)},
-                        "regimen": {"type": ["string", "null"]},
-                    },
-                },
-            },
-        },
+        "properties": properties,
     }
 
 
+def _list_of(items: dict, **bounds) -> dict:
+    return {"type": "array", "items": items, **bounds}
+
+
+STRING, NULLABLE_STRING = {"type": "string"}, {"type": ["string", "null"]}
+ERROR = _object({"error": {"type": "string", "minLength": 1}})
+
+
+def _medication_results() -> dict:
+    result = {
+        "slug": STRING,
+        "name": STRING,
+        "matched_name": STRING,
+        "is_brand": {"type": "boolean"},
+        "kind": {"enum": _values(MedicationKind)},
+        "regimen": NULLABLE_STRING,
+    }
+    return _object({"query": STRING, "results": _list_of(_object(result))})
+
+
 def _finding() -> dict:
-    severities = _values(Severity)
-    return {
-        "type": "object",
-        "required": [
-            "kind",
-            "entries",
-            "ingredients",
-            "severity",
-            "title",
-            "summary",
-            "action",
-            "urgent_signs",
-            "timing",
-            "evidence",
-            "articles",
-            "references",
-        ],
-        "additionalProperties": False,
-        "properties": {
+    severity = {"enum": _values(Severity)}
+    timing = _object(
+        {
+            "text": STRING,
+            "days": {"type": ["integer", "null"]},
+            "stop_first": NULLABLE_STRING,
+            "then_start": NULLABLE_STRING,
+        }
+    )
+    dose_variant = _object({"regimen": STRING, "severity": {"oneOf": [severity, {"type": "null"}]}, "title": STRING})
+    return _object(
+        {
             "kind": {
                 "enum": _values(FindingKind),
                 "description": "A pair finding, or 'whole-list': harm from the sum of several entries "
                 "(three sedating medicines), naming every entry involved.",
             },
             "entries": {
-                "type": "array",
-                "items": {"type": "integer", "minimum": 0},
-                "minItems": 2,
+                **_list_of({"type": "integer", "minimum": 0}, minItems=2),
                 "description": "Indexes into the request's list: two for a pair, any number for a whole-list finding.",
             },
-            "ingredients": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+            "ingredients": _list_of(STRING, minItems=2),
             "by_mechanism": {
                 "type": "boolean",
                 "description": "True when the answer comes from how the medicines act (a mechanism rule), "
                 "not from a rule naming them.",
             },
-            "severity": {"enum": severities},
-            "title": {"type": "string"},
-            "summary": {"type": "string"},
-            "action": {"type": "string"},
-            "urgent_signs": {"type": "array", "items": {"type": "string"}},
-            "timing": {
-                "oneOf": [
-                    {"type": "null"},
-                    {
-                        "type": "object",
-                        "required": ["text", "days", "stop_first", "then_start"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "text": {"type": "string"},
-                            "days": {"type": ["integer", "null"]},
-                            "stop_first": {"type": ["string", "null"]},
-                            "then_start": {"type": ["string", "null"]},
-                        },
-                    },
-                ]
-            },
+            "severity": severity,
+            "title": STRING,
+            "summary": STRING,
+            "action": STRING,
+            "urgent_signs": _list_of(STRING),
+            "timing": {"oneOf": [{"type": "null"}, timing]},
             "evidence": {
                 "enum": ["", *_values(Evidence)],
                 "description": "How well the rule is supported; empty for a finding no rule makes (a duplicate).",
             },
             "dose_variants": {
                 "description": "When the dose is unknown and the answer depends on it: the answer for each dose form.",
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["regimen", "severity", "title"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "regimen": {"type": "string"},
-                        "severity": {"oneOf": [{"enum": severities}, {"type": "null"}]},
-                        "title": {"type": "string"},
-                    },
-                },
+                **_list_of(dose_variant),
             },
-            "articles": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["slug", "title", "url"],
-                    "additionalProperties": False,
-                    "properties": {"slug": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}},
-                },
-            },
-            "references": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["citation", "url"],
-                    "additionalProperties": False,
-                    "properties": {"citation": {"type": "string"}, "url": {"type": "string"}},
-                },
-            },
+            "articles": _list_of(_object({"slug": STRING, "title": STRING, "url": STRING})),
+            "references": _list_of(_object({"citation": STRING, "url": STRING})),
         },
-    }
+        optional=("by_mechanism", "dose_variants"),
+    )
 
 
 def _check_result() -> dict:
-    severities = _values(Severity)
-    return {
-        "type": "object",
-        "required": ["medications", "unresolved", "findings", "safety_messages"],
-        "additionalProperties": False,
-        "properties": {
-            "medications": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["query", "slug", "name", "regimen", "covered", "ingredients"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "query": {"type": "string"},
-                        "slug": {"type": "string"},
-                        "name": {"type": "string"},
-                        "regimen": {"type": ["string", "null"]},
-                        "covered": {
-                            "type": "boolean",
-                            "description": "False: our reviewed content does not cover this medicine; "
-                            "ask a pharmacist.",
-                        },
-                        "ingredients": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
+    medication = _object(
+        {
+            "query": STRING,
+            "slug": STRING,
+            "name": STRING,
+            "regimen": NULLABLE_STRING,
+            "covered": {
+                "type": "boolean",
+                "description": "False: our reviewed content does not cover this medicine; ask a pharmacist.",
             },
-            "unresolved": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["query", "suggestions"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "query": {"type": "string"},
-                        "suggestions": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
+            "ingredients": _list_of(STRING),
+        }
+    )
+    pair = _object(
+        {
+            "entries": _list_of({"type": "integer"}, minItems=2, maxItems=2),
+            "status": {
+                "enum": _values(PairStatus),
+                "description": "'no-known-interaction': both medicines are covered (their labels were "
+                "checked against the whole reviewed set) and no rule applies: reviewed, no interaction "
+                "expected. 'not-reviewed': our content does not cover the pair; ask your pharmacist.",
             },
-            "findings": {"type": "array", "items": _finding()},
+            "severity": {
+                "oneOf": [{"enum": _values(Severity)}, {"type": "null"}],
+                "description": "The pair's verdict: the most severe of its findings (null: none).",
+            },
+            "not_reviewed": _list_of(_list_of(STRING, minItems=2, maxItems=2)),
+        },
+        optional=("severity",),
+    )
+    message = _object(
+        {"key": STRING, "title": STRING, "text": STRING, "more": STRING, "entries": _list_of({"type": "integer"})},
+        optional=("more", "entries"),
+    )
+    return _object(
+        {
+            "medications": _list_of(medication),
+            "unresolved": _list_of(_object({"query": STRING, "suggestions": _list_of(STRING)})),
+            "findings": _list_of(_finding()),
             "pairs": {
                 "description": "Every pair of resolved entries: a finding, no known interaction in our reviewed "
                 "content, or not reviewed here (ask your pharmacist).",
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["entries", "status", "not_reviewed"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "entries": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
-                        "status": {
-                            "enum": _values(PairStatus),
-                            "description": "'no-known-interaction': both medicines are covered (their labels were "
-                            "checked against the whole reviewed set) and no rule applies: reviewed, no interaction "
-                            "expected. 'not-reviewed': our content does not cover the pair; ask your pharmacist.",
-                        },
-                        "severity": {
-                            "oneOf": [{"enum": severities}, {"type": "null"}],
-                            "description": "The pair's verdict: the most severe of its findings (null: none).",
-                        },
-                        "not_reviewed": {
-                            "type": "array",
-                            "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
-                        },
-                    },
-                },
+                **_list_of(pair),
             },
-            "safety_messages": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["key", "title", "text"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "key": {"type": "string"},
-                        "title": {"type": "string"},
-                        "text": {"type": "string"},
-                        "more": {"type": "string"},
-                        "entries": {"type": "array", "items": {"type": "integer"}},
-                    },
-                },
-            },
+            "safety_messages": _list_of(message),
         },
-    }
+        optional=("pairs",),
+    )
 
 
 def _med_list() -> dict:
