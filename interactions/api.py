@@ -125,7 +125,7 @@ def check_payload(queries: list[str]) -> dict:
     """The check of names as typed (already cleaned): one index for all of them, so one query in all
     once the medicines are known to this process."""
     names = search_service.get_index()
-    matches = [next(iter(names.lookup(q, 1)), None) for q in queries]
+    matches = [search_service.best_match(q, index=names) for q in queries]
     entries = [CheckEntry(m.slug, m.regimen) if m else CheckEntry("") for m in matches]
     result = check(entries, content=reviewed_content(version=names.version))
     resolved = {e.index: e for e in result.entries}

@@ -404,10 +404,14 @@ def clean_query(raw: str | None) -> str:
     return text
 
 
-def search(query: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchResult]:
-    """Ranked medications for what a person typed: exact, then prefix, then word, then typo matches."""
+def search(query: str, *, limit: int = DEFAULT_LIMIT, index: SearchIndex | None = None) -> list[SearchResult]:
+    """Ranked medications for what a person typed: exact, then prefix, then word, then typo matches.
+
+    A caller resolving many names passes one `index` for all of them (get_index() costs a query).
+    """
     text = clean_query(query)
-    return get_index().lookup(text, max(1, min(limit, settings.SEARCH_MAX_LIMIT)))
+    index = index if index is not None else get_index()
+    return index.lookup(text, max(1, min(limit, settings.SEARCH_MAX_LIMIT)))
 
 
 @dataclass(frozen=True)
@@ -419,7 +423,7 @@ class Suggestion:
 def suggestions(query: str, *, limit: int = 3, index: SearchIndex | None = None) -> list[Suggestion]:
     """Looser guesses among the hand-checked medicines, for names that found nothing: the real
     medicine's name, never the typo or misspelling that matched."""
-    index = index or get_index()
+    index = index if index is not None else get_index()
     key = normalize_name(parse_strength(query)[0])
     matches = extract(key, index.curated_keys, scorer=fuzz.WRatio, score_cutoff=75, limit=limit * 4)
     found: dict[str, Suggestion] = {}
@@ -434,6 +438,6 @@ def suggest(query: str, *, limit: int = 3, index: SearchIndex | None = None) -> 
     return [s.name for s in suggestions(query, limit=limit, index=index)]
 
 
-def best_match(query: str) -> SearchResult | None:
-    results = search(query, limit=1)
+def best_match(query: str, *, index: SearchIndex | None = None) -> SearchResult | None:
+    results = search(query, limit=1, index=index)
     return results[0] if results else None
