@@ -239,8 +239,8 @@ RATE_LIMITS_PER_LIST = {
     "edit": env_int("RATE_LIMIT_LIST_EDIT", 30),
 }
 RATE_LIMIT_WINDOW_SECONDS = 60
-# Finds the medication list's random key in a request (None without a list), for the per-list budgets.
-RATE_LIMIT_LIST_KEY = "interactions.medlist.list_key"
+# The per-list budgets' key: a function taking the request, giving its list's key or None (no list).
+RATE_LIMIT_LIST_KEY = "interactions.list_cookie.list_key"
 # Behind proxies: the header they append to (e.g. HTTP_X_FORWARDED_FOR) and how many of them there are.
 # The client is the entry TRUSTED_PROXY_COUNT places from the right; anything further left is spoofable.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
@@ -251,7 +251,7 @@ EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
 CRISIS_LINE = os.environ.get("CRISIS_LINE", "988")
 POISON_CONTROL = os.environ.get("POISON_CONTROL", "1-800-222-1222")
 
-# The medication list cookie (see interactions/medlist.py).
+# The medication list cookie (see interactions/medlist.py and interactions/list_cookie.py).
 MEDLIST_IDLE_SECONDS = env_int("MEDLIST_IDLE_SECONDS", 2 * 60 * 60)
 MEDLIST_MAX_ENTRIES = 30
 

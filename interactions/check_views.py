@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from core.htmx import wants_partial
 from core.ratelimit import rate_limited
 from core.slugs import is_slug
+from interactions import list_cookie
 from interactions import medlist as medlist_store
 from interactions import search as search_service
 from interactions.checker import covered_count
@@ -58,10 +59,10 @@ def print_view(request: HttpRequest) -> HttpResponse:
 
 def _show_list(request: HttpRequest, template: str, **extra) -> HttpResponse:
     """Render a page from the list; its notice is shown once, and the idle timer restarts."""
-    medlist = medlist_store.load(request)
+    medlist = list_cookie.load(request)
     response = render(request, template, {**_context(medlist), **extra})
     medlist.notice = ""
-    medlist_store.save(response, medlist)
+    list_cookie.save(response, medlist)
     return _private(response)
 
 
@@ -76,7 +77,7 @@ def _respond(request: HttpRequest, medlist: medlist_store.MedList, message: str)
     else:
         medlist.notice = message
         response = redirect("interactions:check")
-    medlist_store.save(response, medlist)
+    list_cookie.save(response, medlist)
     return _private(response)
 
 
@@ -114,7 +115,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
 @require_POST
 @rate_limited("edit")
 def add(request: HttpRequest) -> HttpResponse:
-    medlist = medlist_store.load(request)
+    medlist = list_cookie.load(request)
     slug, _sep, picked = request.POST.get("pick", "").partition(":")
     picked_regimen, _sep, label = picked.partition(":")
     slug = slug.strip() or request.POST.get("slug", "").strip()
@@ -187,7 +188,7 @@ def _not_found_message(query: str, *, name_guesses: bool = True) -> str:
 @require_POST
 @rate_limited("edit")
 def remove(request: HttpRequest) -> HttpResponse:
-    medlist = medlist_store.load(request)
+    medlist = list_cookie.load(request)
     slug = request.POST.get("slug", "")
     if not is_slug(slug):
         return _respond(request, medlist, _("That medicine was not on your list."))
@@ -201,7 +202,7 @@ def remove(request: HttpRequest) -> HttpResponse:
 @require_POST
 @rate_limited("edit")
 def change_dose(request: HttpRequest) -> HttpResponse:
-    medlist = medlist_store.load(request)
+    medlist = list_cookie.load(request)
     slug = request.POST.get("slug", "")
     regimen = _regimen_for(slug, request.POST.get("regimen"))
     changed = medlist.set_regimen(slug, regimen, keep_label=lambda label: _brand_fits(slug, label, regimen))
@@ -220,6 +221,6 @@ def clear(request: HttpRequest) -> HttpResponse:
         response["HX-Refresh"] = "true"
     else:
         response = redirect("interactions:check")
-    medlist_store.clear(response)
+    list_cookie.clear(response)
     response["Clear-Site-Data"] = '"cache"'
     return _private(response)

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from enum import StrEnum
 from itertools import combinations, product
 
 from django.conf import settings
@@ -44,14 +45,14 @@ from interactions.models import (
 )
 
 
-class FindingKind:
+class FindingKind(StrEnum):
     INTERACTION = "interaction"
     DUPLICATE_INGREDIENT = "duplicate-ingredient"
     DUPLICATE_CLASS = "duplicate-class"
     WHOLE_LIST = "whole-list"
 
 
-class PairStatus:
+class PairStatus(StrEnum):
     FINDING = "finding"
     NO_KNOWN_INTERACTION = "no-known-interaction"
     NOT_REVIEWED = "not-reviewed"
@@ -327,10 +328,13 @@ def _bounded(store: dict, size: int, key: tuple, build):
 _memo: tuple[str, ReviewedContent] | None = None
 
 
-def reviewed_content() -> ReviewedContent:
-    """The index for the current content version, kept in this process and in the shared cache."""
+def reviewed_content(*, version: str | None = None) -> ReviewedContent:
+    """The index for the current content version, kept in this process and in the shared cache.
+
+    A caller that has just read the version (the search index carries it) passes it, saving a query.
+    """
     global _memo
-    version = content_version.current()
+    version = version or content_version.current()
     if _memo is None or _memo[0] != version:
         _memo = (version, content_version.cached("checker", version, build_content))
     return _memo[1]

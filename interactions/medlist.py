@@ -3,6 +3,9 @@
 Nothing about the list is stored on the server. The cookie is encrypted and authenticated
 (Fernet: AES-128-CBC with HMAC-SHA256), so it cannot be read or changed without the server key,
 lasts until the browser closes, and is dropped after MEDLIST_IDLE_SECONDS without use.
+
+This module is the list and its encoding only: plain values in and out, no requests, responses or
+queries. Reading the cookie from a request and writing it back is interactions/list_cookie.py.
 """
 
 from __future__ import annotations
@@ -16,11 +19,7 @@ from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-
-from core.slugs import is_slug
-from interactions.models import Medication, Regimen
 
 PAYLOAD_VERSION = 1
 LABEL_MAX_LENGTH = 60
@@ -103,8 +102,9 @@ def encode(medlist: MedList) -> str:
     return _fernet().encrypt(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
 
-def _parse(raw: str) -> tuple[list[MedEntry], str, str]:
-    """Decrypt and shape-check; raises ValueError with a notice for the person."""
+def decode(raw: str) -> MedList:
+    """The list in a cookie's value, as saved: decrypted and shape-checked, its medicines not yet
+    looked up. Raises ValueError whose message is the notice for the person."""
     try:
         data = json.loads(_fernet().decrypt(raw.encode(), ttl=settings.MEDLIST_IDLE_SECONDS))
     except InvalidToken:
@@ -130,70 +130,4 @@ def _parse(raw: str) -> tuple[list[MedEntry], str, str]:
     key = data.get("i")
     if not (isinstance(key, str) and 0 < len(key) <= 32):
         key = new_key()  # a list saved before lists had keys
-    return [MedEntry(e[0], e[1] or None, e[2] if len(e) == 3 else "") for e in entries], notice, key
-
-
-def list_key(request: HttpRequest) -> str | None:
-    """The key of the list in the request's cookie, if it holds a readable one (no queries)."""
-    raw = request.COOKIES.get(cookie_name())
-    if not raw:
-        return None
-    try:
-        return _parse(raw)[2]
-    except ValueError:
-        return None
-
-
-def load(request: HttpRequest) -> MedList:
-    """The list from the request's cookie. Anything unreadable is dropped with a friendly notice."""
-    raw = request.COOKIES.get(cookie_name())
-    if not raw:
-        return MedList()
-    try:
-        entries, notice, key = _parse(raw)
-    except ValueError as exc:
-        return MedList(notice=str(exc))
-    return _drop_unknown(entries, notice, key)
-
-
-def _drop_unknown(entries: list[MedEntry], notice: str, key: str) -> MedList:
-    slugs = {e.slug for e in entries if is_slug(e.slug)}
-    if not slugs:
-        if entries:
-            notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
-        return MedList(notice=notice, key=key)
-    known = set(Medication.objects.filter(slug__in=slugs).values_list("slug", flat=True))
-    regimens = {
-        (med_slug, slug)
-        for med_slug, slug in Regimen.objects.filter(medication__slug__in=known).values_list("medication__slug", "slug")
-    }
-    kept, seen = [], set()
-    for entry in entries:
-        if entry.slug not in known or entry.slug in seen:
-            continue
-        seen.add(entry.slug)
-        regimen = entry.regimen if (entry.slug, entry.regimen) in regimens else None
-        kept.append(MedEntry(entry.slug, regimen, entry.label))
-    if len(kept) < len(entries):
-        notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
-    return MedList(entries=kept, notice=notice, key=key)
-
-
-def save(response: HttpResponse, medlist: MedList) -> None:
-    """Write the list back (refreshing the idle timer), or delete the cookie when it is empty."""
-    if not medlist.entries and not medlist.notice:
-        clear(response)
-        return
-    response.set_cookie(
-        cookie_name(),
-        encode(medlist),
-        max_age=None,  # a browser-session cookie: gone when the browser closes
-        path="/",
-        secure=not settings.DEBUG,
-        httponly=True,
-        samesite="Lax",
-    )
-
-
-def clear(response: HttpResponse) -> None:
-    response.delete_cookie(cookie_name(), path="/", samesite="Lax")
+    return MedList([MedEntry(e[0], e[1] or None, e[2] if len(e) == 3 else "") for e in entries], notice, key)

@@ -1,234 +1,159 @@
-"""The OpenAPI 3.1 description of /api/v1/. Tests validate real responses against these schemas."""
+"""The OpenAPI 3.1 description of /api/v1/. Tests validate real responses against these schemas.
+
+Built on each call: every enum comes from the model choices and checker enums the code uses, and every
+limit from the settings the views enforce, so the document cannot drift from the behaviour.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 
 from interactions.checker import FindingKind, PairStatus
-from interactions.models import Severity
-
-SEVERITIES = list(Severity.values)
-FINDING_KINDS = [
-    FindingKind.INTERACTION,
-    FindingKind.DUPLICATE_INGREDIENT,
-    FindingKind.DUPLICATE_CLASS,
-    FindingKind.WHOLE_LIST,
-]
-PAIR_STATUSES = [PairStatus.FINDING, PairStatus.NO_KNOWN_INTERACTION, PairStatus.NOT_REVIEWED]
-
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string", "minLength": 1}},
-    "additionalProperties": False,
-}
-
-MEDICATION_RESULTS = {
-    "type": "object",
-    "required": ["query", "results"],
-    "additionalProperties": False,
-    "properties": {
-        "query": {"type": "string"},
-        "results": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["slug", "name", "matched_name", "is_brand", "kind", "regimen"],
-                "additionalProperties": False,
-                "properties": {
-                    "slug": {"type": "string"},
-                    "name": {"type": "string"},
-                    "matched_name": {"type": "string"},
-                    "is_brand": {"type": "boolean"},
-                    "kind": {"type": "string"},
-                    "regimen": {"type": ["string", "null"]},
-                },
-            },
-        },
-    },
-}
-
-FINDING = {
-    "type": "object",
-    "required": [
-        "kind",
-        "entries",
-        "ingredients",
-        "severity",
-        "title",
-        "summary",
-        "action",
-        "urgent_signs",
-        "timing",
-        "evidence",
-        "articles",
-        "references",
-    ],
-    "additionalProperties": False,
-    "properties": {
-        "kind": {
-            "enum": FINDING_KINDS,
-            "description": "A pair finding, or 'whole-list': harm from the sum of several entries "
-            "(three sedating medicines), naming every entry involved.",
-        },
-        "entries": {
-            "type": "array",
-            "items": {"type": "integer", "minimum": 0},
-            "minItems": 2,
-            "description": "Indexes into the request's list: two for a pair, any number for a whole-list finding.",
-        },
-        "ingredients": {"type": "array", "items": {"type": "string"}, "minItems": 2},
-        "by_mechanism": {
-            "type": "boolean",
-            "description": "True when the answer comes from how the medicines act (a mechanism rule), "
-            "not from a rule naming them.",
-        },
-        "severity": {"enum": SEVERITIES},
-        "title": {"type": "string"},
-        "summary": {"type": "string"},
-        "action": {"type": "string"},
-        "urgent_signs": {"type": "array", "items": {"type": "string"}},
-        "timing": {
-            "oneOf": [
-                {"type": "null"},
-                {
-                    "type": "object",
-                    "required": ["text", "days", "stop_first", "then_start"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "text": {"type": "string"},
-                        "days": {"type": ["integer", "null"]},
-                        "stop_first": {"type": ["string", "null"]},
-                        "then_start": {"type": ["string", "null"]},
-                    },
-                },
-            ]
-        },
-        "evidence": {"type": "string"},
-        "dose_variants": {
-            "description": "When the dose is unknown and the answer depends on it: the answer for each dose form.",
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["regimen", "severity", "title"],
-                "additionalProperties": False,
-                "properties": {
-                    "regimen": {"type": "string"},
-                    "severity": {"oneOf": [{"enum": SEVERITIES}, {"type": "null"}]},
-                    "title": {"type": "string"},
-                },
-            },
-        },
-        "articles": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["slug", "title", "url"],
-                "additionalProperties": False,
-                "properties": {"slug": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}},
-            },
-        },
-        "references": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["citation", "url"],
-                "additionalProperties": False,
-                "properties": {"citation": {"type": "string"}, "url": {"type": "string"}},
-            },
-        },
-    },
-}
-
-CHECK_RESULT = {
-    "type": "object",
-    "required": ["medications", "unresolved", "findings", "safety_messages"],
-    "additionalProperties": False,
-    "properties": {
-        "medications": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["query", "slug", "name", "regimen", "covered", "ingredients"],
-                "additionalProperties": False,
-                "properties": {
-                    "query": {"type": "string"},
-                    "slug": {"type": "string"},
-                    "name": {"type": "string"},
-                    "regimen": {"type": ["string", "null"]},
-                    "covered": {
-                        "type": "boolean",
-                        "description": "False: our reviewed content does not cover this medicine; ask a pharmacist.",
-                    },
-                    "ingredients": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
-        "unresolved": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["query", "suggestions"],
-                "additionalProperties": False,
-                "properties": {
-                    "query": {"type": "string"},
-                    "suggestions": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
-        "findings": {"type": "array", "items": FINDING},
-        "pairs": {
-            "description": "Every pair of resolved entries: a finding, no known interaction in our reviewed "
-            "content, or not reviewed here (ask your pharmacist).",
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["entries", "status", "not_reviewed"],
-                "additionalProperties": False,
-                "properties": {
-                    "entries": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
-                    "status": {
-                        "enum": PAIR_STATUSES,
-                        "description": "'no-known-interaction': both medicines are covered (their labels were "
-                        "checked against the whole reviewed set) and no rule applies: reviewed, no interaction "
-                        "expected. 'not-reviewed': our content does not cover the pair; ask your pharmacist.",
-                    },
-                    "severity": {
-                        "oneOf": [{"enum": SEVERITIES}, {"type": "null"}],
-                        "description": "The pair's verdict: the most severe of its findings (null: none).",
-                    },
-                    "not_reviewed": {
-                        "type": "array",
-                        "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
-                    },
-                },
-            },
-        },
-        "safety_messages": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["key", "title", "text"],
-                "additionalProperties": False,
-                "properties": {
-                    "key": {"type": "string"},
-                    "title": {"type": "string"},
-                    "text": {"type": "string"},
-                    "more": {"type": "string"},
-                    "entries": {"type": "array", "items": {"type": "integer"}},
-                },
-            },
-        },
-    },
-}
+from interactions.models import Evidence, MedicationKind, Severity
+from interactions.search import DEFAULT_LIMIT
 
 
-MED_LIST = {
-    "type": "array",
-    "minItems": 1,
-    "maxItems": settings.MEDLIST_MAX_ENTRIES,
-    "items": {"type": "string", "minLength": 1, "maxLength": settings.SEARCH_MAX_QUERY_LENGTH},
-}
+def _values(choices) -> list[str]:
+    return [member.value for member in choices]
+
+
+def _object(properties: dict, *, optional: tuple[str, ...] = ()) -> dict:
+    """A closed JSON object: every property required but the optional ones, and nothing else."""
+    return {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+def _list_of(items: dict, **bounds) -> dict:
+    return {"type": "array", "items": items, **bounds}
+
+
+STRING, NULLABLE_STRING = {"type": "string"}, {"type": ["string", "null"]}
+ERROR = _object({"error": {"type": "string", "minLength": 1}})
+
+
+def _medication_results() -> dict:
+    result = {
+        "slug": STRING,
+        "name": STRING,
+        "matched_name": STRING,
+        "is_brand": {"type": "boolean"},
+        "kind": {"enum": _values(MedicationKind)},
+        "regimen": NULLABLE_STRING,
+    }
+    return _object({"query": STRING, "results": _list_of(_object(result))})
+
+
+def _finding() -> dict:
+    severity = {"enum": _values(Severity)}
+    timing = _object(
+        {
+            "text": STRING,
+            "days": {"type": ["integer", "null"]},
+            "stop_first": NULLABLE_STRING,
+            "then_start": NULLABLE_STRING,
+        }
+    )
+    dose_variant = _object({"regimen": STRING, "severity": {"oneOf": [severity, {"type": "null"}]}, "title": STRING})
+    return _object(
+        {
+            "kind": {
+                "enum": _values(FindingKind),
+                "description": "A pair finding, or 'whole-list': harm from the sum of several entries "
+                "(three sedating medicines), naming every entry involved.",
+            },
+            "entries": {
+                **_list_of({"type": "integer", "minimum": 0}, minItems=2),
+                "description": "Indexes into the request's list: two for a pair, any number for a whole-list finding.",
+            },
+            "ingredients": _list_of(STRING, minItems=2),
+            "by_mechanism": {
+                "type": "boolean",
+                "description": "True when the answer comes from how the medicines act (a mechanism rule), "
+                "not from a rule naming them.",
+            },
+            "severity": severity,
+            "title": STRING,
+            "summary": STRING,
+            "action": STRING,
+            "urgent_signs": _list_of(STRING),
+            "timing": {"oneOf": [{"type": "null"}, timing]},
+            "evidence": {
+                "enum": ["", *_values(Evidence)],
+                "description": "How well the rule is supported; empty for a finding no rule makes (a duplicate).",
+            },
+            "dose_variants": {
+                "description": "When the dose is unknown and the answer depends on it: the answer for each dose form.",
+                **_list_of(dose_variant),
+            },
+            "articles": _list_of(_object({"slug": STRING, "title": STRING, "url": STRING})),
+            "references": _list_of(_object({"citation": STRING, "url": STRING})),
+        },
+        optional=("by_mechanism", "dose_variants"),
+    )
+
+
+def _check_result() -> dict:
+    medication = _object(
+        {
+            "query": STRING,
+            "slug": STRING,
+            "name": STRING,
+            "regimen": NULLABLE_STRING,
+            "covered": {
+                "type": "boolean",
+                "description": "False: our reviewed content does not cover this medicine; ask a pharmacist.",
+            },
+            "ingredients": _list_of(STRING),
+        }
+    )
+    pair = _object(
+        {
+            "entries": _list_of({"type": "integer"}, minItems=2, maxItems=2),
+            "status": {
+                "enum": _values(PairStatus),
+                "description": "'no-known-interaction': both medicines are covered (their labels were "
+                "checked against the whole reviewed set) and no rule applies: reviewed, no interaction "
+                "expected. 'not-reviewed': our content does not cover the pair; ask your pharmacist.",
+            },
+            "severity": {
+                "oneOf": [{"enum": _values(Severity)}, {"type": "null"}],
+                "description": "The pair's verdict: the most severe of its findings (null: none).",
+            },
+            "not_reviewed": _list_of(_list_of(STRING, minItems=2, maxItems=2)),
+        },
+        optional=("severity",),
+    )
+    message = _object(
+        {"key": STRING, "title": STRING, "text": STRING, "more": STRING, "entries": _list_of({"type": "integer"})},
+        optional=("more", "entries"),
+    )
+    return _object(
+        {
+            "medications": _list_of(medication),
+            "unresolved": _list_of(_object({"query": STRING, "suggestions": _list_of(STRING)})),
+            "findings": _list_of(_finding()),
+            "pairs": {
+                "description": "Every pair of resolved entries: a finding, no known interaction in our reviewed "
+                "content, or not reviewed here (ask your pharmacist).",
+                **_list_of(pair),
+            },
+            "safety_messages": _list_of(message),
+        },
+        optional=("pairs",),
+    )
+
+
+def _med_list() -> dict:
+    return {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": settings.MEDLIST_MAX_ENTRIES,
+        "items": {"type": "string", "minLength": 1, "maxLength": settings.SEARCH_MAX_QUERY_LENGTH},
+    }
 
 
 def _json(schema_ref: str, description: str) -> dict:
@@ -242,6 +167,7 @@ def document() -> dict:
     }
     too_many = {**_json("#/components/schemas/Error", "Too many requests from this client."), "headers": retry_after}
     unavailable = {**_json("#/components/schemas/Error", "The service is briefly unavailable."), "headers": retry_after}
+    med_list = _med_list()
     check_responses = {
         "200": _json("#/components/schemas/CheckResult", "Findings, most severe first."),
         "400": bad,
@@ -265,13 +191,18 @@ def document() -> dict:
                             "name": "q",
                             "in": "query",
                             "required": True,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                            "schema": {"type": "string", "minLength": 1, "maxLength": settings.SEARCH_MAX_QUERY_LENGTH},
                         },
                         {
                             "name": "limit",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": settings.SEARCH_MAX_LIMIT,
+                                "default": DEFAULT_LIMIT,
+                            },
                         },
                     ],
                     "responses": {
@@ -293,7 +224,7 @@ def document() -> dict:
                             "required": True,
                             "style": "form",
                             "explode": True,
-                            "schema": MED_LIST,
+                            "schema": med_list,
                         }
                     ],
                     "responses": check_responses,
@@ -309,7 +240,7 @@ def document() -> dict:
                                 "schema": {
                                     "type": "object",
                                     "required": ["med"],
-                                    "properties": {"med": MED_LIST},
+                                    "properties": {"med": med_list},
                                 }
                             }
                         },
@@ -321,9 +252,9 @@ def document() -> dict:
         "components": {
             "schemas": {
                 "Error": ERROR,
-                "MedicationResults": MEDICATION_RESULTS,
-                "Finding": FINDING,
-                "CheckResult": CHECK_RESULT,
+                "MedicationResults": _medication_results(),
+                "Finding": _finding(),
+                "CheckResult": _check_result(),
             }
         },
     }

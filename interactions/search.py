@@ -134,6 +134,8 @@ JOINING_WORDS = frozenset({"and", "with", "&", "+", "w"})
 LABEL_SHORTHAND = {"apap": "acetaminophen", "hctz": "hydrochlorothiazide", "asa": "aspirin", "ldn": "ldn"}
 
 TIER_EXACT, TIER_PREFIX, TIER_WORD_PREFIX, TIER_FUZZY = 0, 1, 2, 3
+# Results a search gives when the caller does not say (the API's `limit`); at most SEARCH_MAX_LIMIT.
+DEFAULT_LIMIT = 10
 FUZZY_MIN_LENGTH = 4
 FUZZY_MAX_LENGTH = 40
 
@@ -402,10 +404,14 @@ def clean_query(raw: str | None) -> str:
     return text
 
 
-def search(query: str, *, limit: int = 10) -> list[SearchResult]:
-    """Ranked medications for what a person typed: exact, then prefix, then word, then typo matches."""
+def search(query: str, *, limit: int = DEFAULT_LIMIT, index: SearchIndex | None = None) -> list[SearchResult]:
+    """Ranked medications for what a person typed: exact, then prefix, then word, then typo matches.
+
+    A caller resolving many names passes one `index` for all of them (get_index() costs a query).
+    """
     text = clean_query(query)
-    return get_index().lookup(text, max(1, min(limit, settings.SEARCH_MAX_LIMIT)))
+    index = index if index is not None else get_index()
+    return index.lookup(text, max(1, min(limit, settings.SEARCH_MAX_LIMIT)))
 
 
 @dataclass(frozen=True)
@@ -414,10 +420,10 @@ class Suggestion:
     name: str
 
 
-def suggestions(query: str, *, limit: int = 3) -> list[Suggestion]:
+def suggestions(query: str, *, limit: int = 3, index: SearchIndex | None = None) -> list[Suggestion]:
     """Looser guesses among the hand-checked medicines, for names that found nothing: the real
     medicine's name, never the typo or misspelling that matched."""
-    index = get_index()
+    index = index if index is not None else get_index()
     key = normalize_name(parse_strength(query)[0])
     matches = extract(key, index.curated_keys, scorer=fuzz.WRatio, score_cutoff=75, limit=limit * 4)
     found: dict[str, Suggestion] = {}
@@ -427,11 +433,11 @@ def suggestions(query: str, *, limit: int = 3) -> list[Suggestion]:
     return list(found.values())[:limit]
 
 
-def suggest(query: str, *, limit: int = 3) -> list[str]:
+def suggest(query: str, *, limit: int = 3, index: SearchIndex | None = None) -> list[str]:
     """The suggestions' names (the API's `suggestions` field)."""
-    return [s.name for s in suggestions(query, limit=limit)]
+    return [s.name for s in suggestions(query, limit=limit, index=index)]
 
 
-def best_match(query: str) -> SearchResult | None:
-    results = search(query, limit=1)
+def best_match(query: str, *, index: SearchIndex | None = None) -> SearchResult | None:
+    results = search(query, limit=1, index=index)
     return results[0] if results else None

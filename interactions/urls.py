@@ -1,6 +1,6 @@
 from django.urls import path
 
-from interactions import check_views, views
+from interactions import api, check_views, views
 
 app_name = "interactions"
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path("medications/", views.medication_search, name="medication_search"),
     path("covered/", views.covered_medications, name="covered"),
     path("medications/<slug:slug>/", views.medication_detail, name="medication"),
-    path("api/v1/medications", views.api_medications, name="api_medications"),
-    path("api/v1/check", views.api_check, name="api_check"),
-    path("api/v1/openapi.json", views.api_openapi, name="api_openapi"),
+    path("api/v1/medications", api.api_medications, name="api_medications"),
+    path("api/v1/check", api.api_check, name="api_check"),
+    path("api/v1/openapi.json", api.api_openapi, name="api_openapi"),
 ]

@@ -1,21 +1,15 @@
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.cache import patch_cache_control
-from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import search_view, template_for, typed_query
 from core.ratelimit import rate_limited
 from education.models import Article
-from interactions import api, openapi
 from interactions import search as search_service
 from interactions.models import Medication
 
@@ -83,60 +77,3 @@ def covered_medications(request: HttpRequest) -> HttpResponse:
     for medication in medications:
         by_kind.setdefault(medication.get_kind_display(), []).append(medication)
     return render(request, "interactions/covered.html", {"by_kind": by_kind, "count": len(medications)})
-
-
-def _api_error(message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=400)
-
-
-@require_safe
-@rate_limited("api")
-def api_medications(request: HttpRequest) -> JsonResponse:
-    query = request.GET.get("q")
-    try:
-        text = search_service.clean_query(query)
-    except search_service.SearchInputError as exc:
-        return _api_error(str(exc))
-    raw_limit = request.GET.get("limit", "10")
-    if not re.fullmatch(r"[0-9]{1,3}", raw_limit) or not 1 <= int(raw_limit) <= settings.SEARCH_MAX_LIMIT:
-        return _api_error(_("limit must be a whole number from 1 to %(max)d.") % {"max": settings.SEARCH_MAX_LIMIT})
-    results = search_service.search(text, limit=int(raw_limit))
-    return JsonResponse(
-        {
-            "query": text,
-            "results": [
-                {
-                    "slug": r.slug,
-                    "name": r.name,
-                    "matched_name": r.matched_name,
-                    "is_brand": r.is_brand,
-                    "kind": r.kind,
-                    "regimen": r.regimen,
-                }
-                for r in results
-            ],
-        }
-    )
-
-
-# POST needs no CSRF token: this endpoint reads no cookie and no session, so a forged cross-site
-# request gains nothing a direct request would not; and the list stays out of URLs and logs.
-@csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
-@rate_limited("api")
-def api_check(request: HttpRequest) -> JsonResponse:
-    try:
-        values = api.parse_check_body(request.body) if request.method == "POST" else request.GET.getlist("med")
-        queries = api.parse_check_request(values)
-    except api.ApiInputError as exc:
-        response = _api_error(str(exc))
-    else:
-        response = JsonResponse(api.check_payload(queries))
-    # A list and its findings are health information: never stored by a browser or a proxy.
-    patch_cache_control(response, no_store=True, private=True)
-    return response
-
-
-@require_safe
-def api_openapi(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(openapi.document())

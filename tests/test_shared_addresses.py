@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from interactions import medlist
+from interactions import list_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -62,13 +62,13 @@ def test_dropping_the_list_cookie_leaves_the_address_budget(settings):
 
 def test_a_list_keeps_its_key_and_the_key_says_nothing_about_it(client):
     client.post("/check/add/", {"q": "zoloft"})
-    first = medlist.list_key(_request_with(client))
+    first = list_cookie.list_key(_request_with(client))
     client.post("/check/add/", {"q": "tramadol"})
-    assert medlist.list_key(_request_with(client)) == first
+    assert list_cookie.list_key(_request_with(client)) == first
     assert first and "sertraline" not in first and "zoloft" not in first
     other = Client()
     other.post("/check/add/", {"q": "zoloft"})
-    assert medlist.list_key(_request_with(other)) != first
+    assert list_cookie.list_key(_request_with(other)) != first
 
 
 def _request_with(client: Client):

@@ -2,7 +2,10 @@ import jsonschema
 import pytest
 from django.urls import reverse
 
+from interactions import checker
 from interactions.openapi import document
+from interactions.search import invalidate_index
+from tests.medicines import THIRTY
 
 pytestmark = pytest.mark.django_db
 URL = reverse("interactions:api_check")
@@ -174,3 +177,112 @@ def test_check_answers_are_never_stored(client):
     for response in (client.get(URL, {"med": ["sertraline"]}), post(client, {"med": ["sertraline"]})):
         assert "no-store" in response["Cache-Control"]
     assert "no-store" in client.get(URL)["Cache-Control"]  # the 400 too
+
+
+# --- the payload's shape, pinned before the API moved into one module ------------------------------
+
+
+def test_thirty_medicines_come_back_in_order_with_every_pair(client):
+    from itertools import combinations
+
+    from interactions.models import SEVERITY_RANK
+
+    data = client.get(URL, {"med": THIRTY}).json()
+    validate(data, "CheckResult")
+    assert [m["query"] for m in data["medications"]] == THIRTY
+    assert [m["slug"] for m in data["medications"]] == THIRTY
+    assert data["unresolved"] == []
+    assert [p["entries"] for p in data["pairs"]] == [list(pair) for pair in combinations(range(30), 2)]
+    ranks = [SEVERITY_RANK[f["severity"]] for f in data["findings"]]
+    assert ranks == sorted(ranks, reverse=True)
+    pair_findings = {tuple(f["entries"]) for f in data["findings"] if f["kind"] != "whole-list"}
+    assert {tuple(p["entries"]) for p in data["pairs"] if p["status"] == "finding"} == pair_findings
+    combination = data["medications"][THIRTY.index("naltrexone-and-bupropion")]
+    assert sorted(combination["ingredients"]) == ["bupropion", "naltrexone"]
+
+
+def test_typos_and_strengths_resolve_as_in_search(client):
+    data = client.get(URL, {"med": ["sertaline", "tramadl", "oxycodon", "naltrexon 50 mg"]}).json()
+    validate(data, "CheckResult")
+    assert [(m["query"], m["slug"], m["regimen"]) for m in data["medications"]] == [
+        ("sertaline", "sertraline", None),
+        ("tramadl", "tramadol", None),
+        ("oxycodon", "oxycodone", None),
+        ("naltrexon 50 mg", "naltrexone", "naltrexone-tablet"),
+    ]
+
+
+def test_only_unknown_names_give_an_empty_check(client):
+    names = [f"qwzx{i}zzq" for i in range(30)]
+    data = client.get(URL, {"med": names}).json()
+    validate(data, "CheckResult")
+    assert data == {
+        "medications": [],
+        "unresolved": [{"query": name, "suggestions": []} for name in names],
+        "findings": [],
+        "pairs": [],
+        "safety_messages": [],
+    }
+
+
+# --- a fixed number of queries -------------------------------------------------------------------
+
+UNKNOWN_NAMES = [f"qwzx{i}zzq" for i in range(30)]
+LISTS = {"2 medicines": THIRTY[:2], "10 medicines": THIRTY[:10], "30 medicines": THIRTY, "30 unknown": UNKNOWN_NAMES}
+
+
+@pytest.mark.parametrize("names", LISTS.values(), ids=LISTS)
+def test_a_check_runs_the_same_queries_whatever_the_list(client, names, django_assert_num_queries):
+    checker._memo = None  # as in a fresh process
+    invalidate_index()
+    known = names is not UNKNOWN_NAMES
+    # First: the content version, the search index (5), the reviewed-content index (8) and, when any
+    # name is known, its medicines with their groups, doses and ingredients (8: each list holds a
+    # combination product).
+    with django_assert_num_queries(22 if known else 14):
+        first = client.get(URL, {"med": names})
+    # Then only the content version, read once for the search index and the check alike.
+    with django_assert_num_queries(1):
+        again = client.get(URL, {"med": names})
+    with django_assert_num_queries(1):
+        by_post = client.post(URL, {"med": names}, content_type="application/json")
+    assert first.json() == again.json() == by_post.json()
+    assert len(first.json()["medications"] if known else first.json()["unresolved"]) == len(names)
+
+
+def test_every_name_resolves_as_its_own_search_would(client):
+    from interactions.search import best_match, suggest
+
+    names = ["Vivitrol", "naltrexone 4.5 mg", "sertaline", "Contrave", "hydrocodone/apap", "Tylenol 3"]
+    unknown = ["qwzxqwzx", "sertralinexx zz", "oxycodoneqq zz"]
+    data = client.get(URL, {"med": [*names, *unknown]}).json()
+    expected = [best_match(name) for name in names]
+    assert [(m["slug"], m["regimen"]) for m in data["medications"]] == [(r.slug, r.regimen) for r in expected]
+    assert data["unresolved"] == [{"query": name, "suggestions": suggest(name)} for name in unknown]
+    assert any(u["suggestions"] for u in data["unresolved"])
+
+
+def test_the_api_gives_every_label_case_its_answer():
+    """The clinical label cases, as typed, through the API's own resolution and payload: its pairs
+    carry the verdict each case's labels support."""
+    from interactions.api import check_payload, parse_check_request
+    from interactions.models import SEVERITY_RANK
+    from tests.clinical.test_label_cases import CASES, NONE, NOT_REVIEWED, resolve
+
+    checked = 0
+    for name, case in CASES:
+        if case.get("list"):
+            continue  # a whole-list rule is named by slug, which the API does not show
+        data = check_payload(parse_check_request(case["meds"]))
+        if [m["slug"] for m in data["medications"]] != [resolve(text).slug for text in case["meds"]]:
+            continue  # typed as a curated slug that search reads otherwise
+        severities = [p["severity"] for p in data["pairs"] if p["severity"]]
+        if severities:
+            got = max(severities, key=lambda s: SEVERITY_RANK[s])
+        elif any(p["status"] == "not-reviewed" for p in data["pairs"]):
+            got = NOT_REVIEWED
+        else:
+            got = NONE
+        assert got == case["expect"], f"{name} {case['meds']}"
+        checked += 1
+    assert checked >= len(CASES) - 40

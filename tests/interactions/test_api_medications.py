@@ -65,3 +65,10 @@ def test_odd_unicode_never_errors(client, text):
 
 def test_it_rejects_post(client):
     assert client.post(URL).status_code == 405
+
+
+@pytest.mark.parametrize("params", [{"q": "zoloft", "limit": "1"}, {"q": "sert", "limit": "50"}, {"q": "qwzxqwzx"}])
+def test_a_search_runs_one_query(client, params, django_assert_num_queries):
+    client.get(URL, params)
+    with django_assert_num_queries(1):  # the content version
+        assert client.get(URL, params).status_code == 200

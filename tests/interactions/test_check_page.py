@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from interactions import medlist
+from interactions import list_cookie, medlist
 from interactions.medlist import MedEntry, MedList
 from interactions.models import StandingMessage, Status
 from tests.medicines import THIRTY
@@ -31,7 +31,7 @@ def current_list(client):
 
     request = RequestFactory().get("/")
     request.COOKIES[medlist.cookie_name()] = client.cookies[medlist.cookie_name()].value
-    return medlist.load(request).entries
+    return list_cookie.load(request).entries
 
 
 def test_the_home_page_is_the_check_page(client):

@@ -1,0 +1,85 @@
+"""The medication list's cookie: read from a request, looked up in the catalog, written to a response.
+
+The list and its encryption are interactions/medlist.py, which knows nothing of HTTP or the database;
+this is the glue the pages and the rate limiter use.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from interactions.medlist import MedEntry, MedList, cookie_name, decode, encode, is_slug
+from interactions.models import Medication, Regimen
+
+
+def list_key(request: HttpRequest) -> str | None:
+    """The key of the list in the request's cookie, if it holds a readable one (no queries).
+
+    The rate limiter's per-list budget reads it through settings.RATE_LIMIT_LIST_KEY.
+    """
+    raw = request.COOKIES.get(cookie_name())
+    if not raw:
+        return None
+    try:
+        return decode(raw).key
+    except ValueError:
+        return None
+
+
+def load(request: HttpRequest) -> MedList:
+    """The list from the request's cookie. Anything unreadable is dropped with a friendly notice."""
+    raw = request.COOKIES.get(cookie_name())
+    if not raw:
+        return MedList()
+    try:
+        saved = decode(raw)
+    except ValueError as exc:
+        return MedList(notice=str(exc))
+    return _drop_unknown(saved)
+
+
+def _drop_unknown(saved: MedList) -> MedList:
+    """The saved list without medicines and doses the catalog no longer has (two queries)."""
+    entries, notice, key = saved.entries, saved.notice, saved.key
+    slugs = {e.slug for e in entries if is_slug(e.slug)}
+    if not slugs:
+        if entries:
+            notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
+        return MedList(notice=notice, key=key)
+    known = set(Medication.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    regimens = {
+        (med_slug, slug)
+        for med_slug, slug in Regimen.objects.filter(medication__slug__in=known).values_list("medication__slug", "slug")
+    }
+    kept, seen = [], set()
+    for entry in entries:
+        if entry.slug not in known or entry.slug in seen:
+            continue
+        seen.add(entry.slug)
+        regimen = entry.regimen if (entry.slug, entry.regimen) in regimens else None
+        kept.append(MedEntry(entry.slug, regimen, entry.label))
+    if len(kept) < len(entries):
+        notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
+    return MedList(entries=kept, notice=notice, key=key)
+
+
+def save(response: HttpResponse, medlist: MedList) -> None:
+    """Write the list back (refreshing the idle timer), or delete the cookie when it is empty."""
+    if not medlist.entries and not medlist.notice:
+        clear(response)
+        return
+    response.set_cookie(
+        cookie_name(),
+        encode(medlist),
+        max_age=None,  # a browser-session cookie: gone when the browser closes
+        path="/",
+        secure=not settings.DEBUG,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def clear(response: HttpResponse) -> None:
+    response.delete_cookie(cookie_name(), path="/", samesite="Lax")
