@@ -10,7 +10,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from interactions.medlist import MedEntry, MedList, cookie_name, decode, encode, is_slug
+from core.slugs import is_slug
+from interactions.medlist import MedEntry, MedList, cookie_name, decode, encode
 from interactions.models import Medication, Regimen
 
 
