@@ -19,7 +19,7 @@ from core.slugs import is_slug
 from interactions import list_cookie
 from interactions import medlist as medlist_store
 from interactions import search as search_service
-from interactions.checker import covered_count
+from interactions.checker import ReviewedContent, covered_count, reviewed_content
 from interactions.models import Medication, MedicationName, Regimen, normalize_name
 from interactions.report import build_report
 
@@ -35,8 +35,8 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _context(medlist: medlist_store.MedList, message: str = "") -> dict:
-    report = build_report(medlist)
+def _context(medlist: medlist_store.MedList, message: str = "", *, content: ReviewedContent | None = None) -> dict:
+    report = build_report(medlist, content=content)
     return {
         "report": report,
         "notice": message or medlist.notice,
@@ -59,8 +59,9 @@ def print_view(request: HttpRequest) -> HttpResponse:
 
 def _show_list(request: HttpRequest, template: str, **extra) -> HttpResponse:
     """Render a page from the list; its notice is shown once, and the idle timer restarts."""
-    medlist = list_cookie.load(request)
-    response = render(request, template, {**_context(medlist), **extra})
+    content = reviewed_content()  # read once: the list's medicines and its check come from it
+    medlist = list_cookie.load(request, content=content)
+    response = render(request, template, {**_context(medlist, content=content), **extra})
     medlist.notice = ""
     list_cookie.save(response, medlist)
     return _private(response)

@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from core.slugs import is_slug
+from interactions.checker import ReviewedContent, reviewed_content
 from interactions.medlist import MedEntry, MedList, cookie_name, decode, encode
-from interactions.models import Medication, Regimen
 
 
 def list_key(request: HttpRequest) -> str | None:
@@ -29,8 +29,11 @@ def list_key(request: HttpRequest) -> str | None:
         return None
 
 
-def load(request: HttpRequest) -> MedList:
-    """The list from the request's cookie. Anything unreadable is dropped with a friendly notice."""
+def load(request: HttpRequest, *, content: ReviewedContent | None = None) -> MedList:
+    """The list from the request's cookie. Anything unreadable is dropped with a friendly notice.
+
+    Medicines are looked up in the checker's reviewed content (kept per content version and
+    process), so a page that checks the list next passes the same content and reads it once."""
     raw = request.COOKIES.get(cookie_name())
     if not raw:
         return MedList()
@@ -38,22 +41,20 @@ def load(request: HttpRequest) -> MedList:
         saved = decode(raw)
     except ValueError as exc:
         return MedList(notice=str(exc))
-    return _drop_unknown(saved)
+    return _drop_unknown(saved, content or reviewed_content())
 
 
-def _drop_unknown(saved: MedList) -> MedList:
-    """The saved list without medicines and doses the catalog no longer has (two queries)."""
+def _drop_unknown(saved: MedList, content: ReviewedContent) -> MedList:
+    """The saved list without medicines and doses the catalog no longer has."""
     entries, notice, key = saved.entries, saved.notice, saved.key
     slugs = {e.slug for e in entries if is_slug(e.slug)}
     if not slugs:
         if entries:
             notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
         return MedList(notice=notice, key=key)
-    known = set(Medication.objects.filter(slug__in=slugs).values_list("slug", flat=True))
-    regimens = {
-        (med_slug, slug)
-        for med_slug, slug in Regimen.objects.filter(medication__slug__in=known).values_list("medication__slug", "slug")
-    }
+    medications = content.medications(slugs)
+    known = set(medications)
+    regimens = {(slug, regimen.slug) for slug, med in medications.items() for regimen in med.regimens.all()}
     kept, seen = [], set()
     for entry in entries:
         if entry.slug not in known or entry.slug in seen:

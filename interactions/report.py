@@ -93,8 +93,8 @@ class Report:
         return [f for f in self.findings if f.finding.severity == Severity.NONE]
 
 
-def build_report(medlist: MedList) -> Report:
-    content = reviewed_content()
+def build_report(medlist: MedList, *, content: ReviewedContent | None = None) -> Report:
+    content = content or reviewed_content()
     result = check([CheckEntry(e.slug, e.regimen) for e in medlist.entries], content=content)
     labels = {index: e.label for index, e in enumerate(medlist.entries)}
     names = {e.index: _entry_name(e, labels.get(e.index, "")) for e in result.entries}

@@ -8,7 +8,9 @@ from django.test import RequestFactory
 from django.utils.module_loading import import_string
 
 from interactions import list_cookie, medlist
+from interactions.checker import reviewed_content
 from interactions.medlist import MedEntry, MedList
+from tests.medicines import THIRTY
 
 pytestmark = pytest.mark.django_db
 
@@ -81,10 +83,16 @@ def test_unknown_slugs_and_regimens_are_dropped_with_a_notice():
     assert "no longer in our catalog" in loaded.notice
 
 
-def test_loading_runs_two_queries_whatever_the_size(django_assert_num_queries):
-    token = medlist.encode(MedList([MedEntry(s) for s in ["oxycodone", "naltrexone", "sertraline", "tramadol"]]))
-    with django_assert_num_queries(2):
-        list_cookie.load(request_with(token))
+@pytest.mark.parametrize("size", [4, 30])
+def test_loading_reads_only_the_content_version_whatever_the_size(size, django_assert_num_queries):
+    """The medicines come from the checker's reviewed content, kept per content version and process."""
+    token = medlist.encode(MedList([MedEntry(s) for s in THIRTY[:size]]))
+    list_cookie.load(request_with(token))  # this process has now seen these medicines
+    with django_assert_num_queries(1):
+        assert len(list_cookie.load(request_with(token)).entries) == size
+    content = reviewed_content()
+    with django_assert_num_queries(0):
+        assert len(list_cookie.load(request_with(token), content=content).entries) == size
 
 
 def test_the_key_is_read_without_queries_and_never_from_a_bad_cookie(django_assert_num_queries):
