@@ -55,7 +55,7 @@ test: $(STAMP) chromium postgres redis
 
 # The inner loop: no browser, no servers, no 107,000-name dictionary (curated content only).
 test-fast: $(STAMP)
-	$(PY) -m pytest -n 2 -m "not browser and not processes and not dictionary"
+	$(PY) -m pytest -n 2 --reuse-db -m "not browser and not processes and not dictionary"
 
 bench: setup
 	$(PY) manage.py bench

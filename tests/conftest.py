@@ -75,15 +75,58 @@ def pytest_runtest_teardown(item, nextitem):
             load_curated_content()
 
 
+SEED_KEY = "test-seed"
+
+
+def seed_fingerprint() -> str:
+    """What the seeded content is made from: every fixture and content pack, and the code that loads them."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    base = Path(settings.BASE_DIR)
+    sources = [
+        *sorted(FIXTURES.rglob("*")),
+        base / "interactions" / "content_packs.py",
+        base / "education" / "content.py",
+    ]
+    for path in sources:
+        if path.is_file():
+            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _seeded_already(fingerprint: str, *, dictionary: bool) -> bool:
+    """A kept test database (--reuse-db) that holds this very content, and the dictionary if wanted."""
+    from django.core.cache import caches
+
+    from interactions.models import Medication
+
+    seeded = caches["content_version"].get(SEED_KEY) or {}
+    return (
+        seeded.get("fingerprint") == fingerprint
+        and (seeded.get("dictionary") or not dictionary)
+        and Medication.objects.filter(slug="naltrexone", curated=True).exists()
+    )
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Seed the test database once: curated content, plus the full imported dictionary when needed."""
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    """Seed the test database once: curated content, plus the full imported dictionary when needed.
+
+    With --reuse-db (make test-fast) a database kept from an earlier run that already holds the same
+    content is used as it is, so a single database test starts in seconds."""
+    from django.core.cache import caches
+
     from interactions.content_packs import load_initial_content
 
+    fingerprint = seed_fingerprint()
     with django_db_blocker.unblock(), open(os.devnull, "w") as quiet:
+        if request.config.getoption("reuse_db") and _seeded_already(fingerprint, dictionary=_needs_dictionary):
+            return
         load_initial_content(dictionary=False)
         if _needs_dictionary:
             call_command("import_catalog", stdout=quiet)
+        caches["content_version"].set(SEED_KEY, {"fingerprint": fingerprint, "dictionary": _needs_dictionary}, None)
 
 
 @pytest.fixture(autouse=True)
