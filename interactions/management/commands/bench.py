@@ -218,7 +218,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         index = search_service.get_index()
         build = time.perf_counter() - started
-        table.add("search", f"index build, once ({len(index.names):,} names)", ms(build), times(build, trivial.p50))
+        table.add("search", f"index build, once ({len(index):,} names)", ms(build), times(build, trivial.p50))
 
         curated = {}
         for name, brand, is_brand in MedicationName.objects.filter(medication__curated=True).values_list(
