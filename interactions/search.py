@@ -18,14 +18,15 @@ import logging
 import re
 import sys
 import threading
+import time
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from itertools import accumulate
-from operator import itemgetter
+from itertools import accumulate, chain, compress, repeat
+from operator import add, ge, itemgetter
 
 from django.conf import settings
 from django.db import connections
@@ -232,13 +233,14 @@ _BRAND, _MISSPELLING = 1, 2
 WORD_PREFIX_LIMIT = 50
 # A prefix matching more names than this is answered from the table built with the index.
 PREFIX_TABLE_MIN_NAMES = 200
+TYPO_EXTRA_PAIRS = 2
 _EMPTY = array("I")
 
 
 def _letter_pairs(key: str) -> set[str]:
     """The key's letter pairs, with its start and end marked, so a one-letter edit at either end counts."""
     padded = f"\x02{key}\x03"
-    return {padded[i : i + 2] for i in range(len(padded) - 1)}
+    return set(map(add, padded, padded[1:]))
 
 
 def _common_prefix(first: str, second: str) -> str:
@@ -472,7 +474,8 @@ class SearchIndex:
         max_distance = 1 if len(key) < 7 else 2
         key_pairs = _letter_pairs(key)
         # An edit changes at most three of the marked letter pairs, so a name in reach shares at least
-        # `shared` of them with the key; and so it holds one of the key's (len - shared + 1) rarest pairs.
+        # `shared` of them with the key: among the key's rarest (len - shared + 1 + n) pairs it holds at
+        # least 1 + n. Counting a few more pairs than the least needed drops most names before comparing.
         shared = len(key_pairs) - 3 * max_distance
         for length in range(max(0, len(key) - max_distance), min(FUZZY_MAX_LENGTH, len(key) + max_distance) + 1):
             if not self.by_length[length]:
@@ -480,7 +483,10 @@ class SearchIndex:
             if shared > 0:
                 buckets = self.pairs[length]
                 lists = sorted((buckets.get(pair, _EMPTY) for pair in key_pairs), key=len)
-                positions = sorted(set().union(*lists[: len(lists) - shared + 1]))
+                rarest = min(len(lists), len(lists) - shared + 1 + TYPO_EXTRA_PAIRS)
+                needed = rarest - (len(lists) - shared)
+                counts = Counter(chain.from_iterable(lists[:rarest]))
+                positions = sorted(compress(counts, map(ge, counts.values(), repeat(needed))))
             else:
                 positions = self.by_length[length]
             if not positions:
@@ -583,8 +589,10 @@ def _build_and_swap(version: str) -> None:
         with _build_lock:
             if _index is not None and _index.version == version:
                 return
+            started = time.monotonic()
             index = SearchIndex(version)
             _install(index)
+            logger.info("Search index rebuilt in the background in %.1f s.", time.monotonic() - started)
     except Exception:
         logger.exception("The search index could not be rebuilt; searches keep the previous one.")
     finally:
