@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import re
 import sys
 import threading
@@ -213,19 +214,21 @@ class _Strings:
     __slots__ = ("_blob", "_ends")
 
     def __init__(self, strings: list[str]) -> None:
-        self._blob = "".join(strings)
-        self._ends = array("I", accumulate(map(len, strings)))
+        # UTF-8: one non-ASCII name would make a str blob two or four bytes a letter.
+        encoded = [text.encode() for text in strings]
+        self._blob = b"".join(encoded)
+        self._ends = array("I", accumulate(map(len, encoded)))
 
     def __len__(self) -> int:
         return len(self._ends)
 
     def __getitem__(self, position: int) -> str:
         start = self._ends[position - 1] if position else 0
-        return self._blob[start : self._ends[position]]
+        return self._blob[start : self._ends[position]].decode()
 
     def many(self, positions: Iterable[int]) -> list[str]:
         blob, ends = self._blob, self._ends
-        return [blob[ends[p - 1] if p else 0 : ends[p]] for p in positions]
+        return [blob[ends[p - 1] if p else 0 : ends[p]].decode() for p in positions]
 
 
 _BRAND, _MISSPELLING = 1, 2
@@ -262,6 +265,7 @@ class SearchIndex:
 
     def __init__(self, version: str = "") -> None:
         self.version = version
+        self.built_in = os.getpid()
         self.stats = SearchStats()
         self.table_size = settings.SEARCH_MAX_LIMIT
         self.medications: dict[int, _Medication] = {
@@ -570,8 +574,10 @@ def get_index() -> SearchIndex:
     with _build_lock:
         index = _index
         if index is None or index.version != version:
+            started = time.monotonic()
             index = SearchIndex(version)
             _install(index)
+            logger.info("Search index built in %.1f s.", time.monotonic() - started)
         return index
 
 
@@ -606,12 +612,19 @@ def wait_for_rebuild() -> None:
         thread.join()
 
 
+# The index this process inherited from gunicorn's master, if it has replaced it: kept, never freed.
+# Its pages are shared with the master, which keeps them anyway; freeing it here would write to every
+# one of them, and so copy them all into this process, to return nothing to the system.
+_inherited: list[SearchIndex] = []
+
+
 def _install(index: SearchIndex) -> None:
     global _index
     previous, _index = _index, index
-    if previous is not None:
-        del previous
-        _return_memory()
+    if previous is not None and previous.built_in != os.getpid():
+        _inherited.append(previous)
+    del previous
+    _return_memory()  # what the build itself used, and the replaced index
 
 
 def _return_memory() -> None:

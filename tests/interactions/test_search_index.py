@@ -82,7 +82,9 @@ def test_every_short_prefix_of_the_dictionary_gives_what_the_scan_gives():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_save_does_not_make_the_next_search_wait_for_the_rebuild(seeded, settings, django_assert_num_queries):
+def test_a_save_does_not_make_the_next_search_wait_for_the_rebuild(
+    transactional_db, seeded, settings, django_assert_num_queries
+):
     settings.SEARCH_INDEX_REBUILD = "background"
     invalidate_index()
     old = get_index()
