@@ -2,10 +2,10 @@
 
 All names live in an in-memory index built once (five queries) and kept per content version, so a
 search runs one query (the version) and never waits for a rebuild: after a change the new index is
-built in the background and swapped in when ready. A search is cheap in every case: a short or
-common prefix is answered from a table built with the index, and the typo pass compares only the
-names that share enough letter pairs with what was typed, and runs only when the exact, prefix and
-word matches leave room on the page.
+built in a child process, read back by a background thread and swapped in when ready. A search is
+cheap in every case: a short or common prefix is answered from a table built with the index, and the
+typo pass compares only the names that share enough letter pairs with what was typed, and runs only
+when the exact, prefix and word matches leave room on the page.
 
 Under gunicorn the index is built in the master before the workers fork (config/gunicorn.conf.py),
 so they share it; its names are kept in flat strings and arrays, whose pages stay shared.
@@ -14,9 +14,12 @@ so they share it; its names are kept in flat strings and arrays, whose pages sta
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import os
+import pickle
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -265,7 +268,7 @@ class SearchIndex:
 
     def __init__(self, version: str = "") -> None:
         self.version = version
-        self.built_in = os.getpid()
+        self.owner_pid = os.getpid()
         self.stats = SearchStats()
         self.table_size = settings.SEARCH_MAX_LIMIT
         self.medications: dict[int, _Medication] = {
@@ -590,13 +593,47 @@ def _rebuild_in_background(version: str) -> None:
         _rebuild.start()
 
 
+# Run by the background rebuild in a fresh interpreter: builds the index there and sends it back
+# pickled. Building allocates (and frees) far more than the index keeps, and a process never gets
+# back memory that freeing leaves in pieces; the child takes that with it when it exits, while the
+# index read back here is laid out in one run, about 20 MB for 110,000 names.
+_BUILD_IN_CHILD = """
+import json, pickle, sys
+import django
+from django.conf import settings
+request = json.load(sys.stdin)
+settings.DATABASES["default"]["NAME"] = request["database"]
+django.setup()
+from interactions.search import SearchIndex
+sys.stdout.buffer.write(pickle.dumps(SearchIndex(request["version"]), protocol=pickle.HIGHEST_PROTOCOL))
+"""
+
+
+def _build_in_child(version: str) -> SearchIndex:
+    request = {"version": version, "database": str(connections["default"].settings_dict["NAME"])}
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", _BUILD_IN_CHILD],
+        input=json.dumps(request).encode(),
+        capture_output=True,
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings")},
+        timeout=600,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"the index build exited with {completed.returncode}: {completed.stderr[-2000:]!r}")
+    index = pickle.loads(completed.stdout)  # noqa: S301 - our own child process, just started
+    index.owner_pid = os.getpid()
+    return index
+
+
 def _build_and_swap(version: str) -> None:
     try:
         with _build_lock:
             if _index is not None and _index.version == version:
                 return
             started = time.monotonic()
-            index = SearchIndex(version)
+            index = _build_in_child(version)
             _install(index)
             logger.info("Search index rebuilt in the background in %.1f s.", time.monotonic() - started)
     except Exception:
@@ -621,7 +658,7 @@ _inherited: list[SearchIndex] = []
 def _install(index: SearchIndex) -> None:
     global _index
     previous, _index = _index, index
-    if previous is not None and previous.built_in != os.getpid():
+    if previous is not None and previous.owner_pid != os.getpid():
         _inherited.append(previous)
     del previous
     _return_memory()  # what the build itself used, and the replaced index
