@@ -16,6 +16,7 @@ import math
 import os
 import random
 import shutil
+import string
 import subprocess
 import tempfile
 import time
@@ -185,6 +186,19 @@ def search_queries(curated: list[tuple[str, list[str]]], catalog_names: list[str
     return [q for q in queries if q.strip()]
 
 
+def one_letter_queries() -> list[str]:
+    """What a search box sends after the first key: every letter."""
+    return list(string.ascii_lowercase)
+
+
+def misspelt_queries(curated: list[str], catalog_names: list[str], seed: int = 20240502) -> list[str]:
+    """One typo in every curated medicine's name and in 100 names from the full dictionary."""
+    rng = random.Random(seed)
+    step = max(1, len(catalog_names) // 100)
+    names = [*curated, *catalog_names[::step][:100]]
+    return [typo for typo in (misspell(name, rng) for name in names if len(name) >= 5) if typo.strip()]
+
+
 def misspell(word: str, rng: random.Random) -> str:
     """One plausible typo: a dropped, doubled, swapped or wrong letter."""
     if len(word) < 5:
@@ -224,6 +238,37 @@ def ensure_wrk() -> str:
         if found:
             return found
     raise LoadTestUnavailable("wrk is missing and 'apt-get install -y wrk' did not install it.")
+
+
+def worker_pids(master: int) -> list[int]:
+    """The processes whose parent is `master` (gunicorn's workers), from /proc."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+            pids.append(int(entry))
+    return sorted(pids)
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: private pages plus each shared page divided by the processes sharing it."""
+    return _smaps_rollup_mb(pid, "Pss")
+
+
+def rss_mb(pid: int) -> float:
+    return _smaps_rollup_mb(pid, "Rss")
+
+
+def _smaps_rollup_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} line for process {pid}")
 
 
 WRK_SCRIPT = """

@@ -8,6 +8,9 @@ Everything an operator tunes comes from the environment (see docs/deploy.md):
 - GUNICORN_TIMEOUT: seconds before a silent worker is restarted (default 30).
 - GUNICORN_ACCESS_LOG: access log file, "-" for stdout (default), or "" to turn the access log off.
 - GUNICORN_LOG_LEVEL: error log level (default info).
+- GUNICORN_PRELOAD: load the app and build the search index once in the master, before the workers
+  fork, so they share it (default true). With false each worker builds its own on its first search,
+  and a HUP reloads the code.
 - FORWARDED_ALLOW_IPS: read by gunicorn itself; addresses of the proxy allowed to set
   X-Forwarded-Proto (default 127.0.0.1,::1).
 
@@ -49,6 +52,52 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # Client address, time, method, path without query string, status, bytes, duration in microseconds.
 # Deliberately absent: %(r)s and %(q)s (query string), %(f)s (Referer), %(a)s (user agent).
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(D)s'
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SystemExit(f"{name} must be true or false, not {value!r}")
+
+
+preload_app = _env_bool("GUNICORN_PRELOAD", True)
+
+
+def when_ready(server) -> None:
+    """In the master, after the app is loaded and before any worker forks."""
+    if server.cfg.preload_app:
+        _build_shared_search_index(server.log)
+
+
+def _build_shared_search_index(log) -> None:
+    """Build the search index here so every worker starts with it, in pages they share; then freeze
+    what exists, so the workers' garbage collector never writes to (and so copies) those pages."""
+    import gc
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from django.core.cache import caches
+    from django.db import connections
+
+    from interactions.search import get_index
+
+    try:
+        index = get_index()
+        log.info("Search index built before the workers fork: %s names.", f"{len(index):,}")
+    except Exception:  # no database yet, for one: each worker builds the index on its first search
+        log.warning("Search index not built before the workers fork; each builds its own.", exc_info=True)
+    finally:
+        connections.close_all()  # a connection must never be shared across a fork
+        for cache in caches.all(initialized_only=True):
+            cache.close()
+    gc.freeze()
 
 
 def _gunicorn_knows(setting: str) -> bool:

@@ -258,6 +258,12 @@ MEDLIST_MAX_ENTRIES = 30
 # Search input bounds: longer input is refused with a clear message.
 SEARCH_MAX_QUERY_LENGTH = 100
 SEARCH_MAX_LIMIT = 50
+# How the search index follows a content change: "background" rebuilds it in a thread while searches
+# keep the previous one; "sync" rebuilds it in the search that notices. Tests use "sync": a thread has
+# its own connection, which cannot see a test's uncommitted rows.
+SEARCH_INDEX_REBUILD = os.environ.get("SEARCH_INDEX_REBUILD", "").strip() or "background"
+if SEARCH_INDEX_REBUILD not in {"background", "sync"}:
+    raise ImproperlyConfigured(f"SEARCH_INDEX_REBUILD must be background or sync, not {SEARCH_INDEX_REBUILD!r}")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

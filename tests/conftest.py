@@ -129,6 +129,14 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
         caches["content_version"].set(SEED_KEY, {"fingerprint": fingerprint, "dictionary": _needs_dictionary}, None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _search_index_rebuilt_in_the_search():
+    """A background rebuild reads through its own connection, which cannot see a test's uncommitted
+    rows: tests rebuild the search index in the search that finds it out of date (the background mode
+    has its own transactional tests)."""
+    settings.SEARCH_INDEX_REBUILD = "sync"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and cached content live in the cache: every test starts from empty."""

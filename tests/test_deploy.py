@@ -82,7 +82,7 @@ def test_check_deploy_reports_no_issues_once_hsts_preload_is_chosen():
 
 
 def load_gunicorn_conf(monkeypatch, **env: str) -> dict:
-    for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "WEB_CONCURRENCY", "GUNICORN_ACCESS_LOG"):
+    for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "WEB_CONCURRENCY", "GUNICORN_ACCESS_LOG", "GUNICORN_PRELOAD"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -106,6 +106,8 @@ def test_gunicorn_conf_reads_the_environment_and_is_valid(monkeypatch):
     assert conf["bind"] == ["127.0.0.1:8123", "unix:/tmp/medwise.sock"]
     assert conf["workers"] == 3
     assert conf["control_socket_disable"] is True
+    assert conf["preload_app"] is True  # the search index is built once, before the workers fork
+    assert load_gunicorn_conf(monkeypatch, GUNICORN_PRELOAD="false")["preload_app"] is False
     assert load_gunicorn_conf(monkeypatch, WEB_CONCURRENCY="5")["workers"] == 5
     assert load_gunicorn_conf(monkeypatch, GUNICORN_ACCESS_LOG="")["accesslog"] is None
 
@@ -118,6 +120,8 @@ def test_gunicorn_conf_reads_the_environment_and_is_valid(monkeypatch):
 
     with pytest.raises(SystemExit):
         load_gunicorn_conf(monkeypatch, GUNICORN_WORKERS="many")
+    with pytest.raises(SystemExit):
+        load_gunicorn_conf(monkeypatch, GUNICORN_PRELOAD="perhaps")
 
 
 # --- several app processes, one database ----------------------------------------------------------------
@@ -173,6 +177,7 @@ def test_two_gunicorn_processes_share_one_sqlite_database(tmp_path):
         assert server.process.poll() is not None  # stopped
         log = server.log_path.read_text()
         assert '"GET /healthz" 200' in log
+        assert "Search index built before the workers fork" in log  # preload_app: one build, shared
         assert "zoloft" not in log and "naltrexone" not in log  # no query strings in the access log
 
 

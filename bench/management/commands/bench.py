@@ -32,6 +32,7 @@ from django.test.utils import override_settings
 
 from bench import measure as bench
 from bench import servers
+from core import content_version
 from interactions import search as search_service
 from interactions.checker import CheckEntry, check
 from interactions.medlist import MedEntry, MedList, cookie_name, encode
@@ -44,6 +45,7 @@ ARTICLE_PATH = "/learn/kratom/"
 HOME_PATH = "/"
 CHECK_PATH = "/check/"
 API_CHECK_PATH = "/api/v1/check"
+SEARCH_API_PATH = "/api/v1/medications"
 UNLIMITED = 10**9
 
 # A list people actually bring: naltrexone at low dose with antidepressants, pain medicines, sleep aids.
@@ -219,7 +221,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         index = search_service.get_index()
         build = time.perf_counter() - started
-        table.add("search", f"index build, once ({len(index.names):,} names)", ms(build), times(build, trivial.p50))
+        table.add("search", f"index build, once ({len(index):,} names)", ms(build), times(build, trivial.p50))
 
         curated = {}
         for name, brand, is_brand in MedicationName.objects.filter(medication__curated=True).values_list(
@@ -234,24 +236,59 @@ class Command(BaseCommand):
         queries = bench.search_queries(sorted(curated.items()), uncurated)
         if len(queries) < 200:
             raise CommandError(f"Only {len(queries)} search queries could be built; the bench needs 200.")
-        for query in queries:  # warm: every query once, untimed
-            search_service.search(query)
-        durations: list[float] = []
-        deadline = time.perf_counter() + 30
-        found = 0
-        for _round in range(3):
-            for query in queries:
-                begun = time.perf_counter()
-                results = search_service.search(query)
-                durations.append(time.perf_counter() - begun)
-                found += bool(results)
-            if time.perf_counter() > deadline:
-                break
-        timing = bench.Timing.of(durations)
+        stats = index.stats
+        before = (stats.lookups, stats.typo_passes, stats.prefix_table_answers, stats.typo_names_compared)
+        timing, found = _time_searches(queries, rounds=3)
         label = f"search, {len(queries)} queries × {timing.samples // len(queries)} rounds"
         table.add("search", f"{label} p50", ms(timing.p50), times(timing.p50, trivial.p50))
         table.add("search", "search p95", ms(timing.p95), times(timing.p95, trivial.p95))
         table.add("search", "queries with at least one result", f"{found / timing.samples:.0%}")
+        self._search_paths(table, index, before)
+        self._search_one_letter(table, trivial)
+        self._search_misspelt(table, trivial, sorted(curated), uncurated)
+        del index, stats  # so the rebuild figures see the memory of a replaced index come back
+        self._search_rebuilds(table)
+
+    def _search_paths(self, table: Table, index, before: tuple[int, int, int, int]) -> None:
+        stats = index.stats
+        lookups = stats.lookups - before[0]
+        passes = stats.typo_passes - before[1]
+        table.add("search", "lookups that ran the typo pass", f"{passes / max(1, lookups):.0%}")
+        table.add(
+            "search",
+            "lookups answered from the prefix table",
+            f"{(stats.prefix_table_answers - before[2]) / max(1, lookups):.0%}",
+        )
+        compared = (stats.typo_names_compared - before[3]) / max(1, passes)
+        table.add("search", "names compared per typo pass", f"{compared:,.0f} of {len(index):,}")
+
+    def _search_one_letter(self, table: Table, trivial: bench.Timing) -> None:
+        timing, _found = _time_searches(bench.one_letter_queries(), rounds=20)
+        table.add(
+            "search", f"one-letter queries (n={timing.samples}) p50", ms(timing.p50), times(timing.p50, trivial.p50)
+        )
+        table.add("search", "one-letter queries p95", ms(timing.p95), times(timing.p95, trivial.p95))
+
+    def _search_misspelt(self, table: Table, trivial: bench.Timing, curated: list[str], uncurated: list[str]) -> None:
+        queries = bench.misspelt_queries(curated, uncurated)
+        timing, found = _time_searches(queries, rounds=3)
+        table.add("search", f"misspelt queries ({len(queries)}) p50", ms(timing.p50), times(timing.p50, trivial.p50))
+        table.add("search", "misspelt queries p95", ms(timing.p95), times(timing.p95, trivial.p95))
+        table.add("search", "misspelt queries with at least one result", f"{found / timing.samples:.0%}")
+
+    def _search_rebuilds(self, table: Table) -> None:
+        """Three publishes, each rebuilt in the background as in a server: does the memory come back?"""
+        resident = bench.rss_mb(os.getpid())
+        started = time.perf_counter()
+        for _publish in range(3):
+            content_version.bump()
+            search_service.get_index()  # still the old index; starts the rebuild
+            search_service.wait_for_rebuild()
+        elapsed = (time.perf_counter() - started) / 3
+        search_service.get_index()
+        grown = bench.rss_mb(os.getpid()) - resident
+        table.add("search", "background rebuild after a publish", ms(elapsed))
+        table.add("search", "process memory after 3 rebuilds", f"{grown:+.1f} MB")
 
     def _checker(self, table: Table, trivial: bench.Timing) -> None:
         for count in (10, 30):
@@ -386,6 +423,7 @@ class Command(BaseCommand):
             for label, env in targets:
                 self.stderr.write(f"Load test on {label}: gunicorn {options['workers']} workers, wrk...")
                 self._load_one(table, label, env, headers, wrk, tmpdir, options)
+            self._index_memory(table, sqlite_env, headers, wrk, tmpdir)
         table.notes.append(
             f"Load: gunicorn ({options['workers']} sync workers, config/gunicorn.conf.py, DEBUG=false, access log on, "
             "no max-requests recycling) "
@@ -434,6 +472,64 @@ class Command(BaseCommand):
                     f"{result.socket_errors} socket errors out of {result.requests:,} requests."
                 )
 
+    def _index_memory(self, table: Table, env: dict, headers: dict, wrk: str, tmpdir: Path) -> None:
+        """PSS per gunicorn worker (/proc/PID/smaps_rollup) with 2 and 4 workers: without the search
+        index, with one built in each worker, with one built before the fork and shared, and after a
+        publish has made every worker rebuild its own."""
+        self.stderr.write("Search index memory per worker (gunicorn, 2 and 4 workers)...")
+        search = f"{SEARCH_API_PATH}?q=sertaline"
+        cases = (
+            ("no search index (trivial view only)", "false", bench.TRIVIAL_PATH, False),
+            ("index built in each worker", "false", search, False),
+            ("index built before fork, shared", "true", search, False),
+            ("shared, then rebuilt in each worker after a publish", "true", search, True),
+        )
+        for workers in (2, 4):
+            baseline = None
+            for label, preload, path, publish in cases:
+                server_env = {**env, "GUNICORN_PRELOAD": preload, "LOG_LEVEL": "INFO"}
+                with servers.gunicorn(
+                    server_env,
+                    workers=workers,
+                    app="bench.measure:application",
+                    log_dir=tmpdir,
+                    headers={"X-Forwarded-Proto": "https"},
+                    extra_args=("--max-requests", "0"),
+                ) as server:
+                    bench.run_wrk(wrk, server.base_url + path, headers, seconds=3, connections=2 * workers)
+                    if path == search and preload == "false":
+                        _search_until_logged(server, "Search index built in ", workers, headers, wrk, search)
+                    if publish:
+                        self._publish(server_env)
+                        _search_until_logged(server, "Search index rebuilt", workers, headers, wrk, search)
+                    pss = [bench.pss_mb(pid) for pid in bench.worker_pids(server.process.pid)]
+                    master = bench.pss_mb(server.process.pid)
+                mean = sum(pss) / len(pss)
+                extra = "" if baseline is None else f"{mean - baseline:+.1f} MB per worker"
+                baseline = mean if baseline is None else baseline
+                table.add(f"memory, {workers} workers", f"PSS per worker: {label}", f"{mean:.1f} MB", extra)
+                table.notes.append(
+                    f"PSS, {workers} workers, {label}: workers {', '.join(f'{p:.1f}' for p in pss)} MB, "
+                    f"master {master:.1f} MB."
+                )
+
+    def _publish(self, env: dict) -> None:
+        """A new content version, from another process as a staff save would be."""
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-c",
+                "from core import content_version; content_version.bump()",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
     def _sqlite_for_load(self, tmpdir: Path, env: dict[str, str]) -> str:
         """The SQLite file to serve: the bench's own database, else the local one, else a fresh copy."""
         if connection.vendor == "sqlite":
@@ -468,6 +564,33 @@ class Command(BaseCommand):
         completed = servers.run_manage(env, "collectstatic", "--noinput", "-v0")
         if completed.returncode != 0:
             raise CommandError(f"collectstatic failed:\n{completed.stdout}{completed.stderr}")
+
+
+def _time_searches(queries: list[str], *, rounds: int, max_seconds: float = 30) -> tuple[bench.Timing, int]:
+    """Each query once untimed, then `rounds` timed rounds (fewer past max_seconds); and how many found something."""
+    for query in queries:
+        search_service.search(query)
+    durations: list[float] = []
+    deadline = time.perf_counter() + max_seconds
+    found = 0
+    for _round in range(rounds):
+        for query in queries:
+            begun = time.perf_counter()
+            results = search_service.search(query)
+            durations.append(time.perf_counter() - begun)
+            found += bool(results)
+        if time.perf_counter() > deadline:
+            break
+    return bench.Timing.of(durations), found
+
+
+def _search_until_logged(server, text: str, count: int, headers: dict, wrk: str, path: str) -> None:
+    """Searches until the server's log holds `text` `count` times (each worker has built its index)."""
+    deadline = time.monotonic() + 180
+    while server.log_path.read_text(errors="replace").count(text) < count:
+        if time.monotonic() > deadline:
+            raise CommandError(f"Not every worker logged {text!r}:\n{server.log_tail()}")
+        bench.run_wrk(wrk, server.base_url + path, headers, seconds=1, connections=2 * count)
 
 
 def _med_query(entries, names: dict[str, str]) -> str:
