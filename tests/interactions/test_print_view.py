@@ -71,6 +71,22 @@ def test_each_finding_is_one_line_with_its_severity_and_a_question(client):
         assert re.search(r"Ask: [^<]+\?</span>$", rest.strip()), rest
 
 
+def cards(html: str) -> list[tuple[str, str]]:
+    """(id, heading) of each finding card."""
+    return re.findall(r'<h3 id="(finding-[\w-]+)-title">(.*?)</h3>', html, re.DOTALL)
+
+
+def test_the_full_explanations_are_the_check_pages_cards_with_nothing_folded_and_no_sources(client):
+    with_list(client, ("naltrexone",), ("oxycodone",), ("sertraline",), ("tramadol",))
+    check = client.get(reverse("interactions:check")).content.decode()
+    sheet = section(client.get(PRINT).content.decode(), "print-findings-heading")
+    assert len(cards(check)) >= 3
+    assert cards(sheet) == cards(check)
+    assert sheet.count('<article class="finding ') == sheet.count(" print-finding") == len(cards(check))
+    assert '<details class="sources">' in check and "<details" not in sheet.replace('<details class="also" open>', "")
+    assert '<details class="also">' in check and '<details class="also" open>' in sheet
+
+
 def test_typed_fields_cannot_be_sent_anywhere(client):
     """No form, no field names: what a person types on the sheet has no way to reach the server."""
     with_list(client, ("oxycodone",), ("alcohol",))
