@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 def site(request: HttpRequest) -> dict[str, str | int]:
@@ -9,6 +11,16 @@ def site(request: HttpRequest) -> dict[str, str | int]:
         "CRISIS_LINE": settings.CRISIS_LINE,
         "POISON_CONTROL": settings.POISON_CONTROL,
         # Patient copy says what the settings do, so it stays true when an operator changes them.
-        "MEDLIST_IDLE_HOURS": max(1, round(settings.MEDLIST_IDLE_SECONDS / 3600)),
+        "MEDLIST_IDLE_TIME": plain_duration(settings.MEDLIST_IDLE_SECONDS),
         "MEDLIST_MAX_ENTRIES": settings.MEDLIST_MAX_ENTRIES,
     }
+
+
+def plain_duration(seconds: int) -> str:
+    """A length of time in plain words, to the nearest minute: "2 hours", "30 minutes", "1 hour and 15 minutes"."""
+    hours, minutes = divmod(max(1, round(seconds / 60)), 60)
+    hours_text = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    minutes_text = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    if hours and minutes:
+        return _("%(hours)s and %(minutes)s") % {"hours": hours_text, "minutes": minutes_text}
+    return hours_text if hours else minutes_text

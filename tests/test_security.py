@@ -101,8 +101,10 @@ def test_the_list_cookie_is_host_prefixed_secure_httponly_outside_debug(client, 
 )
 def test_rate_limits_answer_429_with_retry_after(client, settings, scope, url, method):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, scope: 3}
-    for _ in range(3):
-        assert getattr(client, method)(url, {"q": "zoloft"} if method == "post" else None).status_code != 429
+    for _ in range(3):  # a page or an answer; an add redirects back to the list
+        assert getattr(client, method)(url, {"q": "zoloft"} if method == "post" else None).status_code == (
+            302 if method == "post" else 200
+        )
     response = getattr(client, method)(url, {"q": "zoloft"} if method == "post" else None)
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= settings.RATE_LIMIT_WINDOW_SECONDS
@@ -194,7 +196,9 @@ def test_medication_names_never_appear_in_urls_we_generate(client):
     "url", ["/", "/check/", "/medications/", "/learn/", "/privacy/", "/healthz", "/api/v1/medications?q=x"]
 )
 def test_pages_answer_head_requests(client, url):
-    assert client.head(url).status_code in (200, 400)
+    response = client.head(url)
+    assert response.status_code == 200
+    assert response.content == b""
 
 
 def test_the_development_server_request_log_is_silent():

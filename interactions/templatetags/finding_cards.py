@@ -1,5 +1,7 @@
 """`{% finding_card item report.content %}`: a finding's card, rendered once per content version and language.
 
+The check page and the provider sheet (`paper=True`) show the same card from the same template.
+
 A card is the same for every list that has the same finding, except for its position on the page
 (`dom_id`) and the list's own names for the pair (`pair_label`: brand labels, doses). The card is
 rendered once with a slot in place of each of those, kept with the reviewed content it came from
@@ -53,9 +55,12 @@ class _Slotted:
 
 
 @register.simple_tag(takes_context=True)
-def finding_card(context: template.Context, item: FindingView, content: ReviewedContent | None) -> str:
+def finding_card(
+    context: template.Context, item: FindingView, content: ReviewedContent | None, *, paper: bool = False
+) -> str:
+    """The card for `item`; `paper=True` is the provider sheet's: compact, with nothing folded away."""
     card = context.template.engine.get_template(CARD_TEMPLATE)
-    extra = {name: context.get(name) for name in CARD_CONTEXT}
+    extra = {name: context.get(name) for name in CARD_CONTEXT} | {"paper": paper}
     if content is None or not CACHE_CARDS:
         return card.render(context.new({"item": item, **extra}))
     views = _views(item)

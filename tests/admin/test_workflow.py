@@ -32,8 +32,18 @@ def test_the_migration_created_both_roles():
 
 
 def test_ensure_roles_can_run_again():
+    from django.contrib.auth.models import Group
+
+    def roles():
+        groups = Group.objects.filter(name__in=[workflow.EDITOR_GROUP, workflow.REVIEWER_GROUP])
+        return {group.name: set(group.permissions.values_list("codename", flat=True)) for group in groups}
+
     workflow.ensure_roles()
+    first = roles()
     workflow.ensure_roles()
+    assert roles() == first
+    assert set(first) == {workflow.EDITOR_GROUP, workflow.REVIEWER_GROUP}
+    assert all(first.values())
 
 
 def test_an_editor_submits_a_draft_for_review(editor, draft_rule):

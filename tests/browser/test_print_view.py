@@ -40,11 +40,12 @@ def test_print_view_shows_list_findings_questions_and_date(live_server, page: Pa
     expect(questions.locator("ul.checklist > li").first).to_be_visible()
 
     findings = page.get_by_role("region", name="What the checker found")
+    # Part 2 is the check page's card, printed whole.
     expect(findings.locator(".print-finding h3").first).to_have_text(
-        "Avoid combining: Naltrexone shot (Vivitrol) and opioid pain medicines"
+        "✖ Avoid combining Naltrexone shot (Vivitrol) and opioid pain medicines"
     )
     expect(findings.locator(".safety")).to_contain_text("opioid dose you used to take can now kill you")
-    signs = findings.locator(".print-finding .print-signs li")
+    signs = findings.locator(".print-finding .urgent li")
     expect(signs.first).to_contain_text("call 911")
     for text in signs.all_inner_texts():
         assert not re.search(r"[.;]{2}", text), f"doubled punctuation in an emergency sign: {text!r}"

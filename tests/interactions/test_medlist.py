@@ -79,11 +79,3 @@ def test_an_add_that_would_not_fit_in_the_cookie_is_refused_and_the_list_kept():
     assert outcomes[:kept] == ["added"] * kept
     assert len(medlist.encode(items)) <= medlist.COOKIE_MAX_BYTES
     assert len(items.entries) == kept
-
-
-@pytest.mark.django_db
-def test_patient_copy_follows_the_idle_and_size_settings(client, settings):
-    settings.MEDLIST_IDLE_SECONDS = 4 * 3600
-    html = client.get("/check/").content.decode() + client.get("/privacy/").content.decode()
-    assert "after 4 hours without use" in html
-    assert "2 hours" not in html
