@@ -1,7 +1,7 @@
 """The JSON API, /api/v1/: its views, and plain functions from domain results to its JSON shapes.
 
 A check runs a fixed number of queries whatever the list's size: every name is resolved against one
-search index, and the check reuses the content version that index was built for.
+search index, and the check reads the content version once for both.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core import content_version
 from core.ratelimit import rate_limited
 from interactions import openapi
 from interactions import search as search_service
@@ -124,10 +125,13 @@ def medications_payload(text: str, results: list[search_service.SearchResult]) -
 def check_payload(queries: list[str]) -> dict:
     """The check of names as typed (already cleaned): one index for all of them, so one query in all
     once the medicines are known to this process."""
-    names = search_service.get_index()
+    # One read of the content version for both: the names may come from an index still being rebuilt
+    # for it, but the rules are always the current ones.
+    version = content_version.current()
+    names = search_service.get_index(version=version)
     matches = [search_service.best_match(q, index=names) for q in queries]
     entries = [CheckEntry(m.slug, m.regimen) if m else CheckEntry("") for m in matches]
-    result = check(entries, content=reviewed_content(version=names.version))
+    result = check(entries, content=reviewed_content(version=version))
     resolved = {e.index: e for e in result.entries}
     medications, unresolved = [], []
     for index, query in enumerate(queries):

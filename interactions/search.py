@@ -562,14 +562,16 @@ _rebuild: threading.Thread | None = None
 _rebuild_start = threading.Lock()
 
 
-def get_index() -> SearchIndex:
-    """The index for the current content version: one small query, and no wait for a rebuild.
+def get_index(*, version: str | None = None) -> SearchIndex:
+    """The index for the current content version: one small query (none when the caller has just read
+    the version and passes it), and no wait for a rebuild.
 
     After a content change the index is rebuilt in a background thread and searches keep the one they
     have until the new one is ready (settings.SEARCH_INDEX_REBUILD = "background"). With "sync", or
-    when there is no index yet, the search that finds it out of date builds it.
+    when there is no index yet, the search that finds it out of date builds it. So the index may be
+    older than the version: its `version` is what it was built for, not what is current.
     """
-    version = content_version.current()
+    version = version or content_version.current()
     index = _index
     if index is not None and index.version == version:
         return index

@@ -36,6 +36,24 @@ def load_curated_content() -> None:
     load_initial_content(dictionary=False)
 
 
+_dictionary_loaded = False
+
+
+def _import_dictionary() -> None:
+    global _dictionary_loaded
+    with open(os.devnull, "w") as quiet:
+        call_command("import_catalog", stdout=quiet)
+    _dictionary_loaded = True
+    _record_seed(dictionary=True)
+
+
+def _record_seed(*, dictionary: bool) -> None:
+    """What the test database holds now, for a later run with --reuse-db."""
+    from django.core.cache import caches
+
+    caches["content_version"].set(SEED_KEY, {"fingerprint": seed_fingerprint(), "dictionary": dictionary}, None)
+
+
 PROCESS_MODULES = {"test_deploy", "test_multiprocess", "test_resilience", "test_staff_faults"}
 _needs_dictionary = True
 
@@ -67,12 +85,18 @@ def pytest_runtest_teardown(item, nextitem):
 
     from interactions.models import Medication
 
+    global _dictionary_loaded
     with item.config.stash[blocking_manager_key].unblock():
         if not Medication.objects.filter(slug="naltrexone", curated=True).exists():
             transactional = {"transactional_db", "live_server"} & set(fixtures)
             if not transactional:  # only a flush should empty it: say which test did, to fix it
                 sys.stderr.write(f"\n{item.nodeid} left the test database without its content; reloaded.\n")
             load_curated_content()
+            _dictionary_loaded = False
+            _record_seed(dictionary=False)
+        # The dictionary takes a while to import: only again when a test that needs it comes next.
+        if nextitem.get_closest_marker("dictionary") and not _dictionary_loaded:
+            _import_dictionary()
 
 
 SEED_KEY = "test-seed"
@@ -115,18 +139,18 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
 
     With --reuse-db (make test-fast) a database kept from an earlier run that already holds the same
     content is used as it is, so a single database test starts in seconds."""
-    from django.core.cache import caches
 
     from interactions.content_packs import load_initial_content
 
-    fingerprint = seed_fingerprint()
-    with django_db_blocker.unblock(), open(os.devnull, "w") as quiet:
-        if request.config.getoption("reuse_db") and _seeded_already(fingerprint, dictionary=_needs_dictionary):
+    global _dictionary_loaded
+    with django_db_blocker.unblock():
+        if request.config.getoption("reuse_db") and _seeded_already(seed_fingerprint(), dictionary=_needs_dictionary):
+            _dictionary_loaded = _needs_dictionary
             return
         load_initial_content(dictionary=False)
+        _record_seed(dictionary=False)
         if _needs_dictionary:
-            call_command("import_catalog", stdout=quiet)
-        caches["content_version"].set(SEED_KEY, {"fingerprint": fingerprint, "dictionary": _needs_dictionary}, None)
+            _import_dictionary()
 
 
 @pytest.fixture(scope="session", autouse=True)

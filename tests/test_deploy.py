@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from bench import servers
+from bench import servers as launcher
 from tests.headers import assert_security_headers
 from tests.servers import AppServer, base_env, fetch, manage
 
@@ -58,7 +58,7 @@ def test_healthz_is_200_with_the_database_up(client):
 
 
 def run_deploy_check(env: dict[str, str]) -> tuple[subprocess.CompletedProcess, set[str]]:
-    completed = servers.run_manage(env, "check", "--deploy", timeout=120)
+    completed = launcher.run_manage(env, "check", "--deploy", timeout=120)
     issues = set(re.findall(r"\(([a-z_]+(?:\.[a-z_]+)*\.[CEWI]\d+)\)", completed.stdout + completed.stderr))
     return completed, issues
 
@@ -156,7 +156,7 @@ def test_two_gunicorn_processes_share_one_sqlite_database(tmp_path):
     with ExitStack() as stack:
         servers = [
             stack.enter_context(
-                servers.gunicorn(
+                launcher.gunicorn(
                     env, workers=1, app="config.wsgi:application", log_dir=tmp_path, headers=headers, start_timeout=60
                 )
             )
@@ -165,10 +165,10 @@ def test_two_gunicorn_processes_share_one_sqlite_database(tmp_path):
         assert servers[0].base_url != servers[1].base_url
         pids = set()
         for server in servers:
-            status, body = servers.http_get(server.base_url + "/healthz?private=zoloft", headers, timeout=10)
+            status, body = launcher.http_get(server.base_url + "/healthz?private=zoloft", headers, timeout=10)
             assert status == 200, server.log_tail()
             assert json.loads(body) == {"status": "ok", "database": True, "cache": True}
-            status, body = servers.http_get(server.base_url + "/api/v1/medications?q=naltrexone", headers)
+            status, body = launcher.http_get(server.base_url + "/api/v1/medications?q=naltrexone", headers)
             assert status == 200, server.log_tail()
             assert json.loads(body)
             pids.add(server.process.pid)
