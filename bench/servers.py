@@ -30,13 +30,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_get(url: str, headers: dict[str, str], timeout: float = 5.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - always http://127.0.0.1
+def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
+    """GET a loopback address: status, headers and body, error statuses included (no exception)."""
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - always http://127.0.0.1
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.status, response.read()
+            return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        return error.code, dict(error.headers), error.read()
+
+
+def http_get(url: str, headers: dict[str, str], timeout: float = 5.0) -> tuple[int, bytes]:
+    status, _headers, body = fetch(url, headers, timeout)
+    return status, body
 
 
 @dataclass

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from bench import servers as launcher
 from bench.servers import Server, free_port, start_gunicorn, stop, wait_for_port
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -24,11 +25,8 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 def fetch(url: str) -> tuple[int, dict[str, str], str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
+    status, headers, body = launcher.fetch(url)
+    return status, headers, body.decode()
 
 
 def manage(env: dict[str, str], *args: str) -> None:
