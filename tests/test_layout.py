@@ -146,3 +146,13 @@ def test_the_guard_sees_every_form_of_import(source):
 
 def test_the_guard_lets_other_django_modules_through():
     assert forbidden_in("from django.conf import settings\nfrom django.templatetags import static\n") == []
+
+
+def test_every_patient_content_model_moves_the_content_version_on_bulk_writes():
+    from django.apps import apps
+
+    from interactions.models import ContentQuerySet
+
+    models = [apps.get_model(label) for label in settings.PATIENT_CONTENT_MODELS]
+    assert len(models) == 9
+    assert [m._meta.label for m in models if not issubclass(m.objects.get_queryset().__class__, ContentQuerySet)] == []
