@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 
 from education.models import Article
@@ -142,3 +143,16 @@ def test_a_brand_finds_only_guides_about_that_medicine(client):
     found = linked_guides(client.get("/learn/", {"q": "zoloft"}).content.decode())
     assert found and "precipitated-withdrawal" not in found
     assert not linked_guides(client.get("/learn/", {"q": "xyzzy"}).content.decode())
+
+
+def test_a_guides_source_links_are_marked_as_leaving_the_site_and_a_findings_are_not(client):
+    article = Article.objects.published().filter(references__url__gt="").distinct().first()
+    assert article is not None
+    html = client.get(article.get_absolute_url()).content.decode()
+    sources = html[html.index('id="sources-heading"') :]
+    links = re.findall(r'<a href="https?://[^"]+" rel="noopener noreferrer"( class="external")?>', sources)
+    assert links and all(links)
+    check_card = Template('{% include "includes/sources.html#sources" %}').render(
+        Context({"references": [r for r in article.references.all() if r.link]})
+    )
+    assert 'rel="noopener noreferrer">' in check_card and "external" not in check_card
