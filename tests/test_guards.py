@@ -21,8 +21,8 @@ def test_pages_load_nothing_from_other_sites():
         assert not re.search(r'(src|href)="(https?:)?//', text), path
 
 
-def start_django(env: dict[str, str]) -> subprocess.CompletedProcess:
-    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()"
+def start_django(env: dict[str, str], then: str = "") -> subprocess.CompletedProcess:
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup(); " + then
     return subprocess.run(
         [sys.executable, "-c", code],
         env=env,
@@ -39,6 +39,16 @@ def test_it_refuses_to_start_without_debug_on_the_default_secret():
     result = start_django(env)
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_debug_is_off_unless_it_is_asked_for():
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    assert "Set SECRET_KEY" in start_django(env).stderr  # no DEBUG: production rules apply
+    result = start_django(
+        {**env, "SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "example.org"},
+        then="from django.conf import settings; print(settings.DEBUG)",
+    )
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_a_bad_boolean_setting_fails_loudly():
