@@ -146,11 +146,34 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     with django_db_blocker.unblock():
         if request.config.getoption("reuse_db") and _seeded_already(seed_fingerprint(), dictionary=_needs_dictionary):
             _dictionary_loaded = _needs_dictionary
-            return
-        load_initial_content(dictionary=False)
-        _record_seed(dictionary=False)
-        if _needs_dictionary:
-            _import_dictionary()
+        else:
+            load_initial_content(dictionary=False)
+            _record_seed(dictionary=False)
+            if _needs_dictionary:
+                _import_dictionary()
+    yield
+    with django_db_blocker.unblock():
+        _end_other_sessions()
+
+
+def _end_other_sessions() -> None:
+    """Before the test database is dropped: PostgreSQL refuses to drop a database another session still
+    uses (a thread's or a child process's connection left open). Name each such session on stderr, so
+    the leak can be found, then end it, so the drop and the run finish."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, backend_start, left(query, 300) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for pid, application, state, started, query in cursor.fetchall():
+            sys.stderr.write(
+                f"\nA session was left open on the test database: {pid} {application!r} {state} {started} {query!r}\n"
+            )
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
 @pytest.fixture(scope="session", autouse=True)
