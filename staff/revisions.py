@@ -39,6 +39,7 @@ from interactions.models import (
     Severity,
     Status,
 )
+from staff.workflow import WORKFLOW_FIELDS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -50,12 +51,7 @@ CATALOG_MODELS: tuple[type[models.Model], ...] = tuple(
 )
 # Set by the workflow, the sign-off action or the database; never proposed.
 _NOT_PROPOSED = {
-    "status",
-    "author",
-    "reviewed_by",
-    "reviewed_by_name",
-    "reviewed_on",
-    "next_review_due",
+    *WORKFLOW_FIELDS,
     "updated_at",
     "normalized",
     "pair_key",

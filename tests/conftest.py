@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -102,6 +103,7 @@ def pytest_runtest_teardown(item, nextitem):
 SEED_KEY = "test-seed"
 
 
+@functools.cache  # the fixtures do not change during a run; flushes reload them many times
 def seed_fingerprint() -> str:
     """What the seeded content is made from: every fixture and content pack, and the code that loads them."""
     import hashlib

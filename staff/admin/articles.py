@@ -17,6 +17,7 @@ from core.htmx import template_for
 from education.markdown import render_article
 from education.models import Article
 from interactions.models import Status
+from staff import workflow
 from staff.admin.base import ReviewDueFilter, WorkflowAdmin
 
 MAX_PREVIEW_CHARS = 200_000
@@ -51,16 +52,7 @@ class ArticleAdmin(WorkflowAdmin):
                     "Status changes only through the workflow buttons. A change to a published article "
                     "is saved as a revision that another reviewer approves."
                 ),
-                "fields": [
-                    "status",
-                    "author",
-                    "reviewed_by",
-                    "reviewed_by_name",
-                    "reviewed_on",
-                    "next_review_due",
-                    "reading_levels",
-                    "updated_at",
-                ],
+                "fields": [*workflow.WORKFLOW_FIELDS, "reading_levels", "updated_at"],
             },
         ),
     ]

@@ -182,16 +182,7 @@ class InteractionAdmin(WorkflowAdmin):
                     "Status changes only through the workflow buttons. Editors cannot change a published or "
                     "retired rule: a change to a published rule is saved as a revision that another reviewer approves."
                 ),
-                "fields": [
-                    "status",
-                    "author",
-                    "reviewed_by",
-                    "reviewed_by_name",
-                    "reviewed_on",
-                    "next_review_due",
-                    "reading_levels",
-                    "updated_at",
-                ],
+                "fields": [*workflow.WORKFLOW_FIELDS, "reading_levels", "updated_at"],
             },
         ),
     ]
