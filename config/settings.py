@@ -133,6 +133,9 @@ TEMPLATES = [
         },
     }
 ]
+# {% kept %} fragments (core/templatetags/kept.py) are also rendered afresh and compared when true:
+# the tests turn it on, so a fragment that depends on something its tag does not name fails them.
+KEPT_FRAGMENTS_VERIFY = env_bool("KEPT_FRAGMENTS_VERIFY", False)
 
 WSGI_APPLICATION = "config.wsgi.application"
 

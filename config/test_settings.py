@@ -9,3 +9,6 @@ import os
 os.environ.setdefault("DEBUG", "true")
 
 from config.settings import *  # noqa: F403
+
+# Every {% kept %} fragment a test renders is compared with a fresh render (core/templatetags/kept.py).
+KEPT_FRAGMENTS_VERIFY = True

@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from datetime import date
 from enum import StrEnum
 from itertools import combinations, product
@@ -82,6 +83,28 @@ class Timing:
     text: str
 
 
+class ContentKey:
+    """A finding's content as a dictionary key, hashed once: its fields hold dose variants and timings
+    (dataclasses, hashed in Python), and a long list looks up hundreds of cards a page."""
+
+    __slots__ = ("_hash", "fields")
+
+    def __init__(self, fields: tuple) -> None:
+        self.fields = fields
+        self._hash = hash(fields)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        return isinstance(other, ContentKey) and self._hash == other._hash and self.fields == other.fields
+
+    def __repr__(self) -> str:
+        return f"ContentKey({self.fields!r})"
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: str
@@ -101,6 +124,16 @@ class Finding:
     dose_variants: tuple[DoseVariant, ...] = ()
     # True when both sides of the rule are mechanisms, not named medicines or classes.
     by_mechanism: bool = False
+    # Everything the finding says, without where it sits on a list: the key its card (and anything
+    # else made from the finding alone) is kept under. Worked out once, when the finding is made;
+    # a finding placed at a list's positions (_placed) carries it along.
+    content_key: ContentKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        rule = self.rule
+        said = tuple(getattr(self, name) for name in _FINDING_CONTENT_FIELDS)
+        key = ContentKey((*said, (type(rule).__name__, rule.pk) if rule is not None else None))
+        object.__setattr__(self, "content_key", key)
 
     @property
     def severity_rank(self) -> int:
@@ -117,6 +150,11 @@ class Finding:
     @property
     def references(self) -> list:
         return list(self.rule.references.all()) if self.rule is not None else []
+
+
+_FINDING_CONTENT_FIELDS = tuple(
+    f.name for f in dataclass_fields(Finding) if f.name not in {"entries", "rule", "content_key"}
+)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from interactions.checker import (
     CheckEntry,
     CheckResult,
     Finding,
     FindingKind,
+    PairResult,
     PairStatus,
     ReviewedContent,
     check,
@@ -48,7 +49,8 @@ class EntryView:
     is_substance: bool = False
 
 
-@dataclass(frozen=True)
+# Not frozen: a long list makes hundreds a page, and a frozen dataclass sets each field the slow way.
+@dataclass(slots=True)
 class FindingView:
     finding: Finding
     pair_label: str
@@ -100,8 +102,13 @@ def build_report(medlist: MedList, *, content: ReviewedContent | None = None) ->
     names = {e.index: _entry_name(e, labels.get(e.index, "")) for e in result.entries}
     entries = [_entry_view(e, _list_name(e, labels.get(e.index, ""))) for e in result.entries]
     findings = verdict_views(result, names)
-    not_reviewed = [_pair_label(names, p.entries) for p in result.pairs if p.unreviewed]
-    no_known = [_pair_label(names, p.entries) for p in result.pairs if p.status == PairStatus.NO_KNOWN_INTERACTION]
+    with_template = _("%(first)s with %(second)s")
+
+    def pair_label(pair: PairResult) -> str:
+        return with_template % {"first": names[pair.entries[0]], "second": names[pair.entries[1]]}
+
+    not_reviewed = [pair_label(p) for p in result.pairs if p.unreviewed]
+    no_known = [pair_label(p) for p in result.pairs if p.status == PairStatus.NO_KNOWN_INTERACTION]
     return Report(
         entries=entries,
         findings=findings,
@@ -121,49 +128,54 @@ def verdict_views(result: CheckResult, names: dict[int, str]) -> list[FindingVie
     for finding in result.findings:
         key = finding.entries if finding.kind != FindingKind.WHOLE_LIST else ("list", *finding.entries)
         by_pair.setdefault(key, []).append(finding)
-    medications = {e.index: e.medication for e in result.entries}
+    words = _PageWords({e.index: e.medication for e in result.entries})
     views = []
-    for position, group in enumerate(by_pair.values(), start=1):
+    for position, (key, group) in enumerate(by_pair.items(), start=1):
         top, *rest = group
+        if top.kind == FindingKind.WHOLE_LIST:
+            label = _list_label([names[i] for i in top.entries])
+        else:
+            label = words.with_template % {"first": names[key[0]], "second": names[key[1]]}
         dom_id = f"finding-{position}"
-        views.append(
-            _finding_view(
-                top,
-                names,
-                medications,
-                dom_id,
-                also=tuple(
-                    _finding_view(f, names, medications, f"{dom_id}-also-{n}") for n, f in enumerate(rest, start=1)
-                ),
-            )
-        )
+        also = tuple(words.view(f, label, f"{dom_id}-also-{n}") for n, f in enumerate(rest, start=1))
+        views.append(words.view(top, label, dom_id, also))
     return views
 
 
-def _finding_view(finding: Finding, names, medications, dom_id: str, also: tuple = ()) -> FindingView:
-    if finding.kind == FindingKind.WHOLE_LIST:
-        label = _list_label([names[i] for i in finding.entries])
-        via = ""
-    else:
-        label = _pair_label(names, finding.entries)
-        via = _via(finding, medications)
-    return FindingView(
-        finding, label, SEVERITY_ICONS[finding.severity], dom_id, via, also, question=question_for(finding)
-    )
+class _PageWords:
+    """The words a page's finding views share, translated once a page rather than once a finding:
+    a long list has hundreds of findings, from a few dozen pairs and ingredients."""
 
+    def __init__(self, medications: dict) -> None:
+        self.medications = medications
+        self.questions = _questions()
+        self.with_template = _("%(first)s with %(second)s")
+        self._contains: dict[tuple[int, str], str] = {}
 
-def _via(finding: Finding, medications) -> str:
-    """Say which ingredient an answer comes from when a combination product is involved."""
-    parts = []
-    for index, ingredient in zip(finding.entries, finding.ingredients, strict=True):
-        medication = medications[index]
-        if medication.slug != ingredient:
-            ingredient_name = next((i.name for i in medication.ingredients.all() if i.slug == ingredient), ingredient)
-            parts.append(
-                _("%(product)s contains %(ingredient)s")
-                % {"product": medication.name, "ingredient": mid_sentence(ingredient_name)}
-            )
-    return "; ".join(parts)
+    def view(self, finding: Finding, label: str, dom_id: str, also: tuple = ()) -> FindingView:
+        via = "" if finding.kind == FindingKind.WHOLE_LIST else self.via(finding)
+        question = self.questions.get(finding.severity, "")
+        return FindingView(finding, label, SEVERITY_ICONS[finding.severity], dom_id, via, also, question)
+
+    def via(self, finding: Finding) -> str:
+        """Say which ingredient an answer comes from when a combination product is involved."""
+        parts = []
+        for index, ingredient in zip(finding.entries, finding.ingredients, strict=True):
+            product = self.medications[index]
+            if product.slug != ingredient:
+                part = self._contains.get((index, ingredient))
+                if part is None:
+                    part = self._contains[(index, ingredient)] = self._contains_text(product, ingredient)
+                parts.append(part)
+        return "; ".join(parts)
+
+    @staticmethod
+    def _contains_text(product, ingredient: str) -> str:
+        ingredient_name = next((i.name for i in product.ingredients.all() if i.slug == ingredient), ingredient)
+        return _("%(product)s contains %(ingredient)s") % {
+            "product": product.name,
+            "ingredient": mid_sentence(ingredient_name),
+        }
 
 
 def _list_label(names: list[str]) -> str:
@@ -206,10 +218,6 @@ def _entry_view(entry, name: str) -> EntryView:
     )
 
 
-def _pair_label(names: dict[int, str], pair: tuple[int, int]) -> str:
-    return _("%(first)s with %(second)s") % {"first": names[pair[0]], "second": names[pair[1]]}
-
-
 def summary_line(result: CheckResult, medicine_count: int) -> str:
     """A short, calm line so an anxious reader knows where they stand."""
     if medicine_count == 0:
@@ -242,14 +250,22 @@ def summary_line(result: CheckResult, medicine_count: int) -> str:
     return _("We found: %(parts)s.") % {"parts": ", ".join(parts)}
 
 
+QUESTIONS = {
+    Severity.CONTRAINDICATED: gettext_noop("Should I stop one, or switch?"),
+    Severity.MAJOR: gettext_noop("Is this safe for me? What should I watch for?"),
+    Severity.MODERATE: gettext_noop("Do I need a change or a check-up?"),
+    Severity.MINOR: gettext_noop("Do I need to do anything?"),
+}
+
+
+def _questions() -> dict[str, str]:
+    """Each severity's question in the current language (none for 'no interaction expected')."""
+    return {severity: _(text) for severity, text in QUESTIONS.items()}
+
+
 def question_for(finding: Finding) -> str:
     """What to ask the provider about one finding, in a few plain words (the sheet has one line for it)."""
-    return {
-        Severity.CONTRAINDICATED: _("Should I stop one, or switch?"),
-        Severity.MAJOR: _("Is this safe for me? What should I watch for?"),
-        Severity.MODERATE: _("Do I need a change or a check-up?"),
-        Severity.MINOR: _("Do I need to do anything?"),
-    }.get(finding.severity, "")
+    return _questions().get(finding.severity, "")
 
 
 def more_questions(result: CheckResult, names: dict[int, str]) -> list[str]:

@@ -1,4 +1,5 @@
-"""`{% finding_card item report.content %}`: a finding's card, rendered once per content version and language.
+"""`{% finding_cards report.findings report.content %}`: finding cards, each rendered once per content
+version and language.
 
 The check page and the provider sheet (`paper=True`) show the same card from the same template.
 
@@ -20,7 +21,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from interactions.checker import Finding, ReviewedContent
+from interactions.checker import ReviewedContent
 from interactions.report import FindingView
 
 register = template.Library()
@@ -35,8 +36,6 @@ CACHE_CARDS = True
 
 # A raw "<" cannot come out of an escaped value, so a slot can never be confused with content.
 _SLOT = re.compile(r"<medwise-slot:(\d+):(\w+)>")
-# Every field of a finding except where it was placed on the list.
-_FINDING_FIELDS = tuple(name for name in Finding.__dataclass_fields__ if name != "entries")
 
 
 @dataclass(frozen=True)
@@ -46,45 +45,51 @@ class _Slotted:
     parts: tuple[str, ...]
     slots: tuple[tuple[int, str], ...]
 
-    def fill(self, views: list[FindingView]) -> str:
+    def fill(self, views: list[FindingView], escaped: dict[str, str]) -> str:
+        """The card with this list's values in its slots, each escaped once a page (`escaped`)."""
         out = [self.parts[0]]
         for (view, field), part in zip(self.slots, self.parts[1:], strict=True):
-            out.append(conditional_escape(getattr(views[view], field)))
+            value = getattr(views[view], field)
+            text = escaped.get(value)
+            if text is None:
+                text = escaped[value] = conditional_escape(value)
+            out.append(text)
             out.append(part)
         return "".join(out)
 
 
 @register.simple_tag(takes_context=True)
-def finding_card(
-    context: template.Context, item: FindingView, content: ReviewedContent | None, *, paper: bool = False
+def finding_cards(
+    context: template.Context, items: list[FindingView], content: ReviewedContent | None, *, paper: bool = False
 ) -> str:
-    """The card for `item`; `paper=True` is the provider sheet's: compact, with nothing folded away."""
+    """The cards for `items`, in order; `paper=True` gives the provider sheet's: compact, with nothing
+    folded away. The card template, its context and the language are looked up once for them all."""
     card = context.template.engine.get_template(CARD_TEMPLATE)
     extra = {name: context.get(name) for name in CARD_CONTEXT} | {"paper": paper}
     if content is None or not CACHE_CARDS:
-        return card.render(context.new({"item": item, **extra}))
-    views = _views(item)
-    key = ("finding-card", get_language(), tuple(extra.values()), tuple(_view_key(v) for v in views))
-    slotted = content.rendered(key, lambda: _render_slotted(card, context, item, extra))
-    return mark_safe(slotted.fill(views))  # noqa: S308 - rendered by the template, slots escaped in fill()
+        return mark_safe("".join(card.render(context.new({"item": item, **extra})) for item in items))  # noqa: S308
+    head = ("finding-card", get_language(), tuple(extra.values()))
+    escaped: dict[str, str] = {}
+    html = []
+    kept = content.rendered
+    for item in items:
+        views = _views(item)
+        key = (head, tuple(map(_view_key, views)))
+        slotted = kept(key, lambda item=item: _render_slotted(card, context, item, extra))
+        html.append(slotted.fill(views, escaped))
+    return mark_safe("".join(html))  # noqa: S308 - rendered by the template, slots escaped in fill()
 
 
 def _views(item: FindingView) -> list[FindingView]:
     """The card's view and the ones folded inside it, depth first: the order slots are numbered in."""
+    if not item.also:
+        return [item]
     return [item, *(view for also in item.also for view in _views(also))]
 
 
 def _view_key(view: FindingView) -> tuple:
-    finding = view.finding
-    rule = finding.rule
-    return (
-        tuple(getattr(finding, name) for name in _FINDING_FIELDS if name != "rule"),
-        (type(rule).__name__, rule.pk) if rule is not None else None,
-        view.icon,
-        view.via,
-        view.question,
-        len(view.also),
-    )
+    # What the card shows of the view besides its slots; the finding's own content is worked out once.
+    return (view.finding.content_key, view.icon, view.via, view.question, len(view.also))
 
 
 def _render_slotted(card, context: template.Context, item: FindingView, extra: dict) -> _Slotted:

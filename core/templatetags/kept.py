@@ -1,0 +1,109 @@
+"""`{% kept %}…{% endkept %}`: markup that is the same on every request, rendered once per process.
+
+A page's shell (the head, the site header and footer, a form) is the same for every visitor in a
+language, except for the CSRF token its forms carry. `{% kept %}` renders what it wraps once, with a
+slot where the token goes, and fills the slot on each request: the token is never kept.
+
+What the markup depends on besides the language, the URL prefix and the settings is named after the
+tag, and each distinct value is kept apart: `{% kept entry UNSURE %}`. Only markup made from content
+and settings may be kept, never a person's list: a list entry's row may be (the same medicine at
+the same dose looks the same for everyone), a list may not. A `{% block %}` inside is refused,
+because a child template would change what is kept.
+
+With settings.KEPT_FRAGMENTS_VERIFY (on in the tests), every use is also rendered afresh and
+compared, so markup that depends on something not named fails the test that renders it.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.template.loader_tags import BlockNode
+from django.urls import get_script_prefix, get_urlconf
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+register = template.Library()
+
+# Stands in for the CSRF token while a fragment is rendered to be kept: nothing escapes or changes it.
+CSRF_SLOT = "medwise-kept-csrf-slot-5c1e"
+# Distinct values kept per use (entries of many lists); past it, that use starts again.
+MAX_VARIANTS = 2_000
+
+
+class KeptFragmentMismatch(AssertionError):
+    """A kept fragment differed from a fresh render: it depends on something its tag does not name."""
+
+
+_generation = 0
+
+
+def _settings_changed(**kwargs) -> None:
+    # A test's override_settings changes what a fragment renders (static URLs, phone numbers).
+    global _generation
+    _generation += 1
+
+
+setting_changed.connect(_settings_changed, dispatch_uid="kept-fragments")
+
+
+class KeptNode(template.Node):
+    def __init__(self, nodelist: template.NodeList, varies: list[template.base.FilterExpression]) -> None:
+        self.nodelist = nodelist
+        self.varies = varies
+        self._generation = _generation
+        self._kept: dict[tuple, tuple[str, ...]] = {}
+
+    def render(self, context: template.Context) -> str:
+        if self._generation != _generation:
+            self._kept, self._generation = {}, _generation
+        has_token = "csrf_token" in context
+        key = (
+            get_language(),
+            get_script_prefix(),
+            get_urlconf(),
+            has_token,
+            *(value.resolve(context) for value in self.varies),
+        )
+        parts = self._kept.get(key)
+        if parts is None:
+            if len(self._kept) >= MAX_VARIANTS:
+                self._kept.clear()
+            parts = self._kept[key] = self._render_parts(context, has_token)
+        if len(parts) == 1:
+            html = parts[0]
+        else:
+            token = context["csrf_token"]
+            if not token or token == "NOTPROVIDED":  # noqa: S105 - no CSRF middleware: the tag renders nothing
+                return self.nodelist.render(context)
+            html = conditional_escape(token).join(parts)
+        if settings.KEPT_FRAGMENTS_VERIFY:
+            self._verify(context, html)
+        return mark_safe(html)  # noqa: S308 - rendered by the template; the token escaped as it would be
+
+    def _render_parts(self, context: template.Context, has_token: bool) -> tuple[str, ...]:
+        if not has_token:
+            return (self.nodelist.render(context),)
+        with context.push(csrf_token=SafeString(CSRF_SLOT)):
+            return tuple(self.nodelist.render(context).split(CSRF_SLOT))
+
+    def _verify(self, context: template.Context, html: str) -> None:
+        fresh = self.nodelist.render(context)
+        if fresh != html:
+            where = f"{self.origin.name}, line {self.token.lineno}"
+            raise KeptFragmentMismatch(
+                f"The {{% kept %}} at {where} kept markup that differs from a fresh render: name what it "
+                f"depends on after the tag.\nkept:  {html[:500]!r}\nfresh: {fresh[:500]!r}"
+            )
+
+
+@register.tag
+def kept(parser: template.base.Parser, token: template.base.Token) -> KeptNode:
+    varies = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    nodelist = parser.parse(("endkept",))
+    parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        raise template.TemplateSyntaxError("{% kept %} cannot hold a {% block %}: a child template would change it.")
+    return KeptNode(nodelist, varies)
