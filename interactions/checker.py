@@ -966,7 +966,9 @@ def check(
         positions = (first.index, second.index)
         for finding in pair_findings:
             by_severity[SEVERITY_RANK[finding.severity]].append(_placed(finding, positions))
-        pairs.append(PairResult(positions, status, unreviewed, verdict))
+        pair = object.__new__(PairResult)  # a long list has hundreds: without __init__'s setattr per field
+        pair.__dict__.update(entries=positions, status=status, unreviewed=unreviewed, severity=verdict)
+        pairs.append(pair)
     # Whole-list findings after the pairs of the same severity, in list order.
     for finding in sorted(_list_findings(resolved, profiles, content), key=lambda f: f.entries):
         by_severity[SEVERITY_RANK[finding.severity]].append(finding)

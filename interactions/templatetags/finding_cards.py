@@ -40,21 +40,27 @@ _SLOT = re.compile(r"<medwise-slot:(\d+):(\w+)>")
 
 @dataclass(frozen=True)
 class _Slotted:
-    """A card's markup cut at its slots: parts[0], slot 0, parts[1], slot 1, ..., parts[-1]."""
+    """A card's markup cut at its slots: parts[0], slot 0, parts[1], slot 1, ..., parts[-1]. Slot i
+    holds value slots[i] of the card's views' values: view n's dom_id is value 2n, its pair label 2n+1
+    (views numbered depth first, as _views() lists them)."""
 
     parts: tuple[str, ...]
-    slots: tuple[tuple[int, str], ...]
+    slots: tuple[int, ...]
 
     def fill(self, views: list[FindingView], escaped: dict[str, str]) -> str:
-        """The card with this list's values in its slots, each escaped once a page (`escaped`)."""
-        out = [self.parts[0]]
-        for (view, field), part in zip(self.slots, self.parts[1:], strict=True):
-            value = getattr(views[view], field)
-            text = escaped.get(value)
+        """The card with this list's values in its slots. A dom_id is made from numbers (report.py);
+        a label is escaped as the template would escape it, once a page (`escaped`)."""
+        values = []
+        for view in views:
+            label = view.pair_label
+            text = escaped.get(label)
             if text is None:
-                text = escaped[value] = conditional_escape(value)
-            out.append(text)
-            out.append(part)
+                text = escaped[label] = conditional_escape(label)
+            values += (view.dom_id, text)
+        parts = self.parts
+        out = [parts[0]]
+        for slot, part in zip(self.slots, parts[1:], strict=True):
+            out += (values[slot], part)
         return "".join(out)
 
 
@@ -67,7 +73,8 @@ def finding_cards(
     card = context.template.engine.get_template(CARD_TEMPLATE)
     extra = {name: context.get(name) for name in CARD_CONTEXT} | {"paper": paper}
     if content is None or not CACHE_CARDS:
-        return mark_safe("".join(card.render(context.new({"item": item, **extra})) for item in items))  # noqa: S308
+        cards = (_ascii(card.render(context.new({"item": item, **extra}))) for item in items)
+        return mark_safe("".join(cards))  # noqa: S308 - rendered by the template
     head = ("finding-card", get_language(), tuple(extra.values()))
     escaped: dict[str, str] = {}
     html = []
@@ -100,8 +107,18 @@ def _render_slotted(card, context: template.Context, item: FindingView, extra: d
         slots = {field: mark_safe(f"<medwise-slot:{number}:{field}>") for field in SLOT_FIELDS}  # noqa: S308
         return replace(view, **slots, also=tuple(slotted(also) for also in view.also))
 
-    html = card.render(context.new({"item": slotted(item), **extra}))
+    html = _ascii(card.render(context.new({"item": slotted(item), **extra})))
     pieces = _SLOT.split(html)
-    parts = tuple(pieces[0::3])
-    slots = tuple((int(number), field) for number, field in zip(pieces[1::3], pieces[2::3], strict=True))
-    return _Slotted(parts, slots)
+    numbers, fields = pieces[1::3], pieces[2::3]
+    slots = tuple(2 * int(number) + SLOT_FIELDS.index(field) for number, field in zip(numbers, fields, strict=True))
+    return _Slotted(parts=tuple(pieces[0::3]), slots=slots)
+
+
+def _ascii(html: str) -> str:
+    """The card with every character beyond ASCII as a character reference (the icons, a name's "å").
+
+    A browser shows the same text. Python keeps a string with even one such character at two or four
+    bytes a character, so a long list's page of cards (hundreds of kB) would be copied at twice the
+    size at every step from the template to the response, and encoded character by character.
+    """
+    return html.encode("ascii", "xmlcharrefreplace").decode("ascii")

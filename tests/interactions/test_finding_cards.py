@@ -1,5 +1,8 @@
 """Finding cards are rendered once per content version and language: the page must not change by a byte."""
 
+from dataclasses import replace
+from html import unescape
+
 import pytest
 from django.urls import reverse
 
@@ -133,3 +136,27 @@ def test_nothing_kept_names_the_list(client, uncovered_medicine):
     kept = repr(checker.reviewed_content()._rendered)
     assert "Sertrabrand" not in kept
     assert "finding-1" not in kept
+
+
+def test_a_findings_content_key_is_its_content_without_its_place():
+    pair = [checker.CheckEntry("sertraline"), checker.CheckEntry("tramadol")]
+    finding = checker.check(pair).findings[0]
+    moved = next(f for f in checker.check([checker.CheckEntry("acetaminophen"), *pair]).findings if f.entries == (1, 2))
+    assert moved.entries != finding.entries and moved.content_key == finding.content_key
+    assert hash(moved.content_key) == hash(finding.content_key)
+    reworded = replace(finding, summary=finding.summary + " More.")
+    assert reworded.content_key != finding.content_key
+    assert replace(finding, entries=(5, 7)).content_key == finding.content_key
+
+
+def test_cards_are_ascii_and_say_the_same(client, monkeypatch, uncovered_medicine):
+    """Every character past ASCII in a card is a character reference: the page reads the same."""
+    pair = [checker.CheckEntry("sertraline"), checker.CheckEntry("tramadol")]
+    rule = next(f.rule for f in checker.check(pair).findings)
+    type(rule).objects.filter(pk=rule.pk).update(summary="Søren’s note — read it.")
+    html = page(client, [("sertraline",), ("tramadol",)]).decode()
+    cards = html[html.index('<article class="finding') : html.rindex("</article>")]
+    assert cards.isascii() and "&#8212;" in cards and "&#248;" in cards
+    assert "Søren’s note — read it." in unescape(cards)
+    monkeypatch.setattr(finding_cards, "CACHE_CARDS", False)
+    assert page(client, [("sertraline",), ("tramadol",)]).decode() == html
