@@ -7,20 +7,32 @@ cheap in every case: a short or common prefix is answered from a table built wit
 typo pass compares only the names that share enough letter pairs with what was typed, and runs only
 when the exact, prefix and word matches leave room on the page.
 
-Under gunicorn the index is built in the master before the workers fork (config/gunicorn.conf.py),
-so they share it; its names are kept in flat strings and arrays, whose pages stay shared.
+Under gunicorn with preload_app the index is built in the master before the workers fork
+(config/gunicorn.conf.py), so they share it; its names are kept in flat strings and arrays, whose
+pages stay shared. After a publish the workers keep it shared: the first worker to find its index out
+of date asks the master, once for that version, to reload (a marker file, then SIGHUP). The master
+builds the new index in a child process and reads it back, and gunicorn forks a fresh set of workers
+that share it, while the old ones finish their requests on the previous index. A worker that the
+master forked after answering, and that still finds its index out of date (the master's build
+failed), rebuilds its own in the background as above, so the index never stays stale. Without a
+preloading master every process rebuilds its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import hashlib
 import json
 import logging
 import os
 import pickle
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from array import array
@@ -31,6 +43,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import accumulate, chain, compress, repeat
 from operator import add, ge, itemgetter
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
@@ -566,8 +579,9 @@ def get_index(*, version: str | None = None) -> SearchIndex:
     """The index for the current content version: one small query (none when the caller has just read
     the version and passes it), and no wait for a rebuild.
 
-    After a content change the index is rebuilt in a background thread and searches keep the one they
-    have until the new one is ready (settings.SEARCH_INDEX_REBUILD = "background"). With "sync", or
+    After a content change the index is rebuilt in the background and searches keep the one they have
+    until the new one is ready (settings.SEARCH_INDEX_REBUILD = "background"): by gunicorn's master for
+    a fresh set of workers when this process is one of its workers, else here. With "sync", or
     when there is no index yet, the search that finds it out of date builds it. So the index may be
     older than the version: its `version` is what it was built for, not what is current.
     """
@@ -576,7 +590,8 @@ def get_index(*, version: str | None = None) -> SearchIndex:
     if index is not None and index.version == version:
         return index
     if index is not None and settings.SEARCH_INDEX_REBUILD == "background":
-        _rebuild_in_background(version)
+        if not _left_to_master(version):
+            _rebuild_in_background(version)
         return index
     with _build_lock:
         index = _index
@@ -665,10 +680,10 @@ def _install(index: SearchIndex) -> None:
     if previous is not None and previous.owner_pid != os.getpid():
         _inherited.append(previous)
     del previous
-    _return_memory()  # what the build itself used, and the replaced index
+    return_memory()  # what the build itself used, and the replaced index
 
 
-def _return_memory() -> None:
+def return_memory() -> None:
     """Hand the freed pages of a replaced index back to the system: glibc keeps them otherwise, and
     each rebuild would leave the process bigger."""
     try:
@@ -676,6 +691,157 @@ def _return_memory() -> None:
     except (OSError, AttributeError):  # not glibc
         return
     trim(0)
+
+
+# --- Under gunicorn's master ------------------------------------------------------------------------
+# With preload_app the master holds the index its workers share (config/gunicorn.conf.py). A worker
+# asks it for a new one through a file per content version, in a directory that only this master and
+# its workers use: created empty by the first worker to ask (O_EXCL, so only one of them sends the
+# HUP), it then holds the number gunicorn gave the last worker forked before the master answered.
+# Workers forked after the answer have higher numbers.
+
+ASK_MASTER, WAIT_FOR_MASTER, REBUILD_HERE = "ask", "wait", "rebuild"
+# A request the master has not answered in this long (it never got the HUP): the workers rebuild their
+# own. Longer than the master's build may take (the child's timeout in _build_in_child).
+MASTER_ANSWER_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class GunicornMaster:
+    """The master this worker was forked from, as gunicorn's post_fork hook saw it."""
+
+    pid: int
+    requests: Path
+    worker_age: int  # gunicorn's number for this worker: higher for each worker it forks
+
+
+_requests: Path | None = None  # in the master, once it shares its index (and inherited by its workers)
+_master: GunicornMaster | None = None  # in a worker forked from it
+
+
+def share_with_workers() -> Path:
+    """In gunicorn's master, before it forks: the directory its workers ask through. Made again where
+    the workers look for it when something removed it (a temp cleaner, after days without a publish);
+    meanwhile a worker that finds it gone rebuilds its own index."""
+    global _requests
+    if _requests is not None and not _requests.is_dir():
+        try:
+            _requests.mkdir(mode=0o700)
+        except OSError:  # the name is taken: a new directory, for the workers forked from now on
+            _requests = None
+    if _requests is None:
+        _requests = Path(tempfile.mkdtemp(prefix=f"medwise-search-{os.getpid()}-"))
+    return _requests
+
+
+def stop_sharing() -> None:
+    """In gunicorn's master as it exits: the requests go with it."""
+    global _requests
+    if _requests is not None:
+        shutil.rmtree(_requests, ignore_errors=True)
+        _requests = None
+
+
+def forked_from_master(*, pid: int, worker_age: int) -> None:
+    """In a worker gunicorn has just forked: from now on an index out of date is first asked of the
+    master (when it shares one: share_with_workers() ran before the fork)."""
+    global _master
+    _master = None if _requests is None else GunicornMaster(pid, _requests, worker_age)
+
+
+def request_path(requests: Path, version: str) -> Path:
+    return requests / hashlib.sha256(version.encode()).hexdigest()[:32]
+
+
+def ask_master(requests: Path, version: str, *, worker_age: int, now: float | None = None) -> str:
+    """What a worker whose index is older than `version` does, making the request if nobody has:
+    ASK_MASTER for the worker that has just made it (it sends the HUP); WAIT_FOR_MASTER while the
+    request is open, or once it is answered for a worker forked before the answer (the master stops it
+    soon); REBUILD_HERE for a worker forked after the answer (the master's build did not give it this
+    version) or when the request has stayed open for MASTER_ANSWER_SECONDS."""
+    path = request_path(requests, version)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    else:
+        return ASK_MASTER
+    try:
+        answer, modified = path.read_text(), path.stat().st_mtime
+    except FileNotFoundError:  # forgotten just now: the version has moved on since this search read it
+        return WAIT_FOR_MASTER
+    if not answer:
+        waited = (time.time() if now is None else now) - modified
+        return WAIT_FOR_MASTER if waited < MASTER_ANSWER_SECONDS else REBUILD_HERE
+    return REBUILD_HERE if worker_age > int(answer) else WAIT_FOR_MASTER
+
+
+def open_requests(requests: Path) -> list[Path]:
+    """The requests no reload has answered yet."""
+    return [path for path in requests.iterdir() if not path.name.startswith(".") and not path.stat().st_size]
+
+
+def answer_requests(paths: Iterable[Path], *, worker_age: int) -> None:
+    """Mark the requests answered by a reload whose new workers are numbered after `worker_age`."""
+    for path in paths:
+        scratch = path.with_name(f".{path.name}")
+        scratch.write_text(str(worker_age))
+        os.replace(scratch, path)  # a worker reads the request open or answered, never half-written
+
+
+def forget_requests(requests: Path, *, keep: str) -> None:
+    """Drop the answered requests for every version but `keep`: the current one, which workers still
+    finishing their last requests may look up again (and must not ask for a second time)."""
+    kept = request_path(requests, keep)
+    for path in requests.iterdir():
+        if path != kept and not path.name.startswith(".") and path.stat().st_size:
+            path.unlink(missing_ok=True)
+
+
+def rebuild_for_new_workers(*, worker_age: int) -> SearchIndex | None:
+    """In gunicorn's master on a HUP, before it forks a fresh set of workers: the index for the current
+    content version, built in a child process as a worker's background rebuild is; None when the
+    master's is current. Raises when the build fails: the master keeps its index, and the new workers
+    rebuild their own. Either way the requests open until now are answered (numbered `worker_age`)."""
+    requests = share_with_workers()
+    # Read before the version: a request made during the build may be for a version newer than this
+    # build, so it stays open for the next HUP (its sender's), and the new workers wait for that one.
+    asked = open_requests(requests)
+    version = None
+    try:
+        version = content_version.current()
+        if _index is not None and _index.version == version:
+            return None
+        index = _build_in_child(version)
+        _install(index)
+        return index
+    finally:
+        answer_requests(asked, worker_age=worker_age)
+        if version is not None:
+            forget_requests(requests, keep=version)
+
+
+def _left_to_master(version: str) -> bool:
+    """Whether this worker leaves `version` to gunicorn's master (asking for it if nobody has) and keeps
+    its index until the master replaces the worker; False when it rebuilds its own."""
+    master = _master
+    if master is None or os.getppid() != master.pid:
+        return False
+    try:
+        decision = ask_master(master.requests, version, worker_age=master.worker_age)
+    except (OSError, ValueError):  # the requests are gone or unreadable: never fail a search for them
+        logger.warning("Search index requests unreadable; this worker rebuilds its own.", exc_info=True)
+        return False
+    if decision == ASK_MASTER:
+        try:
+            os.kill(master.pid, signal.SIGHUP)
+        except OSError:
+            logger.warning("Could not ask gunicorn's master for a new search index.", exc_info=True)
+            with contextlib.suppress(OSError):  # answered, so no worker waits for it
+                answer_requests([request_path(master.requests, version)], worker_age=0)
+            return False
+        logger.info("Search index out of date: asked gunicorn's master (pid %s) to rebuild it.", master.pid)
+    return decision != REBUILD_HERE
 
 
 def invalidate_index(**kwargs) -> None:

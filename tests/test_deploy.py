@@ -1,5 +1,5 @@
-"""Deployment: the health check, Django's deploy checks, the gunicorn config, and several app processes
-sharing one database."""
+"""Deployment: the health check, Django's deploy checks, the gunicorn config, several app processes
+sharing one database, and gunicorn's workers sharing one search index after a publish."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import os
 import re
 import runpy
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -18,6 +21,7 @@ import pytest
 from django.conf import settings
 
 from bench import servers as launcher
+from interactions.search import answer_requests, request_path
 from tests.headers import assert_security_headers
 from tests.servers import AppServer, base_env, fetch, manage
 
@@ -179,6 +183,129 @@ def test_two_gunicorn_processes_share_one_sqlite_database(tmp_path):
         assert '"GET /healthz" 200' in log
         assert "Search index built before the workers fork" in log  # preload_app: one build, shared
         assert "zoloft" not in log and "naltrexone" not in log  # no query strings in the access log
+
+
+# --- one search index shared by gunicorn's workers, also after a publish ------------------------------
+
+SEARCH_NEW_NAME = "/api/v1/medications?q=frobnizol"
+PUBLISH_NEW_NAME = (
+    "from interactions.models import Medication, MedicationName; "
+    "MedicationName.objects.create(medication=Medication.objects.get(slug='naltrexone'), name='Frobnizol')"
+)
+PRINT_VERSION = "from core import content_version; print(content_version.current())"
+MASTER_REBUILT = "Search index rebuilt in the master in "
+WORKER_REBUILT = "Search index rebuilt in the background"
+HEADERS = {"X-Forwarded-Proto": "https"}  # as the reverse proxy sends it (else: redirect to HTTPS)
+
+
+@pytest.fixture(scope="module")
+def catalog_database():
+    """A throwaway SQLite database with the curated catalog, made once; each test serves a copy."""
+    workdir = Path(tempfile.mkdtemp(prefix="shared-index-"))
+    env = shared_index_env(workdir / "catalog.sqlite3", workdir)
+    for command in (
+        ["migrate", "--noinput", "-v0"],
+        ["createcachetable"],
+        ["loaddata", "fixtures/catalog.json", "fixtures/interactions.json", "-v0"],
+    ):
+        completed = launcher.run_manage(env, *command)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+    yield workdir / "catalog.sqlite3"
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def shared_index_env(database: Path, workdir: Path) -> dict[str, str]:
+    env = {key: value for key, value in production_env(ALLOWED_HOSTS="127.0.0.1").items() if key != "DATABASE_URL"}
+    env.pop("GUNICORN_PRELOAD", None)  # the default: preload_app
+    # INFO, so a worker's own rebuild would be in the log.
+    env.update(SQLITE_PATH=str(database), STATIC_ROOT=str(workdir / "static"), LOG_LEVEL="INFO")
+    env.update(DJANGO_SETTINGS_MODULE="config.settings")
+    return env
+
+
+def found_names(server) -> list[str]:
+    status, body = launcher.http_get(server.base_url + SEARCH_NEW_NAME, HEADERS, timeout=10)
+    assert status == 200, server.log_tail()  # every search answers, during the rebuild as well
+    return [result["slug"] for result in json.loads(body)["results"] if result["matched_name"] == "Frobnizol"]
+
+
+def search_until_found(server, *, seconds: float = 120) -> None:
+    """A generous deadline for the rebuild, not a measure of it."""
+    deadline = time.monotonic() + seconds
+    while not found_names(server):
+        assert time.monotonic() < deadline, f"Frobnizol was never found:\n{server.log_tail(60)}"
+        time.sleep(0.2)
+
+
+def booted_workers(server, *, at_least: int = 0) -> list[int]:
+    """The workers gunicorn has forked so far, waiting (a generous deadline) until there are `at_least`."""
+    deadline = time.monotonic() + 60
+    while len(pids := [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", server.log())]) < at_least:
+        assert time.monotonic() < deadline, server.log_tail()
+        time.sleep(0.1)
+    return pids
+
+
+def logged(server, *texts: str) -> str:
+    """The server's log once it holds every one of `texts` (a generous deadline)."""
+    deadline = time.monotonic() + 60
+    while not all(text in (log := server.log()) for text in texts):
+        assert time.monotonic() < deadline, server.log_tail()
+        time.sleep(0.1)
+    return log
+
+
+def publish_new_name(env: dict[str, str]) -> str:
+    """Frobnizol, a new name for naltrexone, saved by another process as staff would; the new version."""
+    completed = launcher.run_manage(env, "shell", "-c", PUBLISH_NEW_NAME)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    completed = launcher.run_manage(env, "shell", "-c", PRINT_VERSION)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout.split()[-1]
+
+
+@pytest.fixture
+def preloading_gunicorn(catalog_database, tmp_path):
+    """config/gunicorn.conf.py with preload_app and 2 workers, on a copy of the catalog database."""
+    database = tmp_path / "app.sqlite3"
+    shutil.copy(catalog_database, database)
+    env = shared_index_env(database, tmp_path)
+    with launcher.gunicorn(
+        env, workers=2, app="config.wsgi:application", log_dir=tmp_path, headers=HEADERS, start_timeout=60
+    ) as server:
+        booted_workers(server, at_least=2)
+        assert found_names(server) == []  # the name does not exist yet
+        yield server, env
+
+
+def test_after_a_publish_the_master_rebuilds_the_index_and_its_fresh_workers_share_it(preloading_gunicorn):
+    server, env = preloading_gunicorn
+    first_workers = booted_workers(server)
+    assert len(first_workers) == 2
+    publish_new_name(env)
+    search_until_found(server)
+    # Found, so a fresh worker answered; the old ones are stopped once they have finished their requests.
+    new_workers = [pid for pid in booted_workers(server, at_least=4) if pid not in first_workers]
+    assert len(new_workers) == 2
+    log = logged(server, *(f"Worker exiting (pid: {pid})" for pid in first_workers))
+    assert log.count("Hang up: Master") == 1  # one worker asked, once for this version
+    assert log.count(MASTER_REBUILT) == 1
+    assert WORKER_REBUILT not in log  # no worker built a copy of its own
+
+
+def test_workers_forked_after_the_master_failed_to_rebuild_rebuild_their_own(preloading_gunicorn):
+    server, env = preloading_gunicorn
+    first_workers = booted_workers(server)
+    version = publish_new_name(env)
+    # The state a reload leaves when the master's build fails: the request for this version answered
+    # before these workers were forked (gunicorn numbers its first worker 1), and their index stale.
+    (requests,) = Path(tempfile.gettempdir()).glob(f"medwise-search-{server.process.pid}-*")
+    answer_requests([request_path(requests, version)], worker_age=0)
+    search_until_found(server)
+    log = server.log()
+    assert WORKER_REBUILT in log
+    assert "Hang up" not in log  # nobody asked the master again
+    assert booted_workers(server) == first_workers
 
 
 # --- static files ---------------------------------------------------------------------------------------
