@@ -106,3 +106,9 @@ def test_every_form_carries_this_requests_token_and_posts(unverified):
         assert "Your list: 2 medicines" in client.get(CHECK).content.decode()
         pages.append(token)
     assert pages[0] != pages[1]
+
+
+def test_inside_a_language_block_is_refused():
+    # The language is read once a render, so a {% language %} around kept markup would be missed.
+    with pytest.raises(TemplateSyntaxError, match="language"):
+        Template('{% load i18n kept %}{% language "fr" %}{% kept %}x{% endkept %}{% endlanguage %}')

@@ -59,14 +59,9 @@ class KeptNode(template.Node):
     def render(self, context: template.Context) -> str:
         if self._generation != _generation:
             self._kept, self._generation = {}, _generation
-        has_token = "csrf_token" in context
-        key = (
-            get_language(),
-            get_script_prefix(),
-            get_urlconf(),
-            has_token,
-            *(value.resolve(context) for value in self.varies),
-        )
+        env = _environment(context)
+        has_token = env[-1]
+        key = (*env, *(value.resolve(context) for value in self.varies)) if self.varies else env
         parts = self._kept.get(key)
         if parts is None:
             if len(self._kept) >= MAX_VARIANTS:
@@ -99,8 +94,22 @@ class KeptNode(template.Node):
             )
 
 
+def _environment(context: template.Context) -> tuple:
+    """What every fragment in this render depends on: the language, the URL prefix and URLconf (for
+    routes), and whether there is a CSRF token. Read once a render, on the context (a page has dozens
+    of fragments, and each of these is a thread-local read); `context.new()` copies it along."""
+    env = getattr(context, "_kept_environment", None)
+    if env is None:
+        env = (get_language(), get_script_prefix(), get_urlconf(), "csrf_token" in context)
+        context._kept_environment = env
+    return env
+
+
 @register.tag
 def kept(parser: template.base.Parser, token: template.base.Token) -> KeptNode:
+    if any(command == "language" for command, *_rest in parser.command_stack):
+        # The language is read once a render (_environment), so a {% language %} block would be missed.
+        raise template.TemplateSyntaxError("{% kept %} cannot be inside {% language %}.")
     varies = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
     nodelist = parser.parse(("endkept",))
     parser.delete_first_token()
