@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
 
 from interactions.checker import (
     CheckEntry,
@@ -101,7 +101,7 @@ def build_report(medlist: MedList, *, content: ReviewedContent | None = None) ->
     labels = {index: e.label for index, e in enumerate(medlist.entries)}
     names = {e.index: _entry_name(e, labels.get(e.index, "")) for e in result.entries}
     entries = [_entry_view(e, _list_name(e, labels.get(e.index, ""))) for e in result.entries]
-    findings = verdict_views(result, names)
+    findings = verdict_views(result, names, content=content)
     with_template = _("%(first)s with %(second)s")
 
     def pair_label(pair: PairResult) -> str:
@@ -121,14 +121,16 @@ def build_report(medlist: MedList, *, content: ReviewedContent | None = None) ->
     )
 
 
-def verdict_views(result: CheckResult, names: dict[int, str]) -> list[FindingView]:
+def verdict_views(
+    result: CheckResult, names: dict[int, str], *, content: ReviewedContent | None = None
+) -> list[FindingView]:
     """One card per pair of entries (its most severe answer, the rest folded inside), plus one per
     whole-list finding; most severe first."""
     by_pair: dict[tuple[int, ...], list[Finding]] = {}
     for finding in result.findings:
         key = finding.entries if finding.kind != FindingKind.WHOLE_LIST else ("list", *finding.entries)
         by_pair.setdefault(key, []).append(finding)
-    words = _PageWords({e.index: e.medication for e in result.entries})
+    words = _PageWords({e.index: e.medication for e in result.entries}, content)
     views = []
     for position, (key, group) in enumerate(by_pair.items(), start=1):
         top, *rest = group
@@ -146,8 +148,10 @@ class _PageWords:
     """The words a page's finding views share, translated once a page rather than once a finding:
     a long list has hundreds of findings, from a few dozen pairs and ingredients."""
 
-    def __init__(self, medications: dict) -> None:
+    def __init__(self, medications: dict, content: ReviewedContent | None = None) -> None:
         self.medications = medications
+        self.content = content
+        self.language = get_language()
         self.questions = _questions()
         self.with_template = _("%(first)s with %(second)s")
         self._contains: dict[tuple[int, str], str] = {}
@@ -165,9 +169,16 @@ class _PageWords:
             if product.slug != ingredient:
                 part = self._contains.get((index, ingredient))
                 if part is None:
-                    part = self._contains[(index, ingredient)] = self._contains_text(product, ingredient)
+                    part = self._contains[(index, ingredient)] = self._contains_kept(product, ingredient)
                 parts.append(part)
         return "; ".join(parts)
+
+    def _contains_kept(self, product, ingredient: str) -> str:
+        # Made from content alone, so kept with it: reaching a product's ingredients costs more than the page.
+        if self.content is None:
+            return self._contains_text(product, ingredient)
+        key = ("contains", product.id, ingredient, self.language)
+        return self.content.remember(key, lambda: self._contains_text(product, ingredient))
 
     @staticmethod
     def _contains_text(product, ingredient: str) -> str:
