@@ -146,8 +146,11 @@ if os.environ.get("DATABASE_URL"):
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's, with connections kept between requests while the file stays the same (core/sqlite_backend).
+            "ENGINE": "core.sqlite_backend",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
             # Tests use a file, not shared-cache memory: browser tests run the app in a second thread.
             "TEST": {"NAME": str(BASE_DIR / "test-artifacts" / "test-db.sqlite3")},
             # Several threads or workers write at once (a staff save while a page reads): WAL lets
