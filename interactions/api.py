@@ -12,7 +12,6 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import attrgetter
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -206,9 +205,9 @@ def checked_json(checked: CheckedList) -> str:
 
     A finding's JSON is the same for every list that has the finding, except for its `entries` (where
     it sits on the list): it is encoded once with a slot there, kept with the reviewed content it came
-    from (so a publish drops it), and each answer fills the slot. The key is the finding's own fields
-    and the rule it comes from, never the list. Safety messages are kept the same way; a pair's status,
-    verdict and unreviewed ingredients are encoded once per answer.
+    from (so a publish drops it), and each answer fills the slot. The key is the finding's content
+    (content_key: every field but `entries`, and its rule), never the list. Safety messages are kept
+    the same way; a pair's status, verdict and unreviewed ingredients are encoded once per answer.
     """
     result, store = checked.result, checked.content.rendered
     # Article URLs are reversed into the pieces: they go with the URLconf and script prefix too.
@@ -217,8 +216,7 @@ def checked_json(checked: CheckedList) -> str:
     out.append('"findings": [')
     sep = ""
     for finding in result.findings:
-        rule = finding.rule
-        key = ("api-finding", where, _finding_fields(finding), None if rule is None else (type(rule), rule.id))
+        key = ("api-finding", where, finding.content_key)
         head, tail = store(key, lambda finding=finding: _slotted(finding_payload(finding)))
         out += (sep, head, _entries(finding.entries), tail)
         sep = ", "
@@ -249,8 +247,6 @@ def _entries(entries: tuple[int, ...]) -> str:
 
 # JsonResponse's encoding: json.dumps(data, cls=DjangoJSONEncoder), with its default separators.
 _encode = DjangoJSONEncoder().encode
-# Every field of a finding except where it sits on the list (`entries`) and its rule (keyed by id).
-_finding_fields = attrgetter(*(name for name in Finding.__dataclass_fields__ if name not in ("entries", "rule")))
 
 
 def _slotted(payload: dict, slot: str = "entries") -> tuple[str, str]:

@@ -230,8 +230,9 @@ def _load_medications(slugs: Iterable[str]) -> dict[str, Medication]:
 # pairs of many lists, small enough (a few MB) that odd traffic cannot grow it without limit.
 MEDICATION_CACHE_SIZE = 5_000
 PAIR_CACHE_SIZE = 20_000
-# Finding cards' HTML (a few kB each) per language: the cards of many lists, a few MB at most.
-RENDERED_CACHE_SIZE = 2_000
+# Finding cards' HTML and the API's JSON pieces (a few kB each) per language: the findings of many long
+# lists (a 30-medicine page and its API check hold about 800), some 15 MB at most.
+RENDERED_CACHE_SIZE = 5_000
 
 
 def _load_rules() -> list[Interaction]:
