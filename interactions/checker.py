@@ -25,6 +25,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import date
 from enum import StrEnum
 from itertools import combinations, product
+from typing import TypeVar
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -44,6 +45,8 @@ from interactions.models import (
     StandingMessage,
     mid_sentence,
 )
+
+T = TypeVar("T")
 
 
 class FindingKind(StrEnum):
@@ -735,12 +738,17 @@ def _pair_answer(
     return findings, tuple(unreviewed), status, verdict
 
 
+def _made(cls: type[T], fields: dict) -> T:
+    """A frozen dataclass made without __init__, which sets each field through object.__setattr__:
+    a long list makes hundreds of findings and pairs a check. `fields` must name every field."""
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
+
+
 def _placed(finding: Finding, entries: tuple[int, ...]) -> Finding:
     """A cached finding at this list's positions (dataclasses.replace, without its cost per finding)."""
-    placed = object.__new__(Finding)
-    placed.__dict__.update(finding.__dict__)
-    placed.__dict__["entries"] = entries
-    return placed
+    return _made(Finding, {**finding.__dict__, "entries": entries})
 
 
 def _signature(components: list[_Component]) -> tuple:
@@ -967,9 +975,9 @@ def check(
         positions = (first.index, second.index)
         for finding in pair_findings:
             by_severity[SEVERITY_RANK[finding.severity]].append(_placed(finding, positions))
-        pair = object.__new__(PairResult)  # a long list has hundreds: without __init__'s setattr per field
-        pair.__dict__.update(entries=positions, status=status, unreviewed=unreviewed, severity=verdict)
-        pairs.append(pair)
+        pairs.append(
+            _made(PairResult, {"entries": positions, "status": status, "unreviewed": unreviewed, "severity": verdict})
+        )
     # Whole-list findings after the pairs of the same severity, in list order.
     for finding in sorted(_list_findings(resolved, profiles, content), key=lambda f: f.entries):
         by_severity[SEVERITY_RANK[finding.severity]].append(finding)
