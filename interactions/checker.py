@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from itertools import combinations, product
-from typing import TypeVar
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -45,8 +45,6 @@ from interactions.models import (
     StandingMessage,
     mid_sentence,
 )
-
-T = TypeVar("T")
 
 
 class FindingKind(StrEnum):
@@ -160,7 +158,39 @@ _FINDING_CONTENT_FIELDS = tuple(
 )
 
 
-@dataclass(frozen=True)
+class PairAnswer:
+    """What the check says about two medicines at their doses, worked out once per content version
+    and kept: the findings at positions 0 and 1 (most severe first, then by kind), what is not
+    reviewed, the status and the verdict. `key` names the medicines and doses, never a list."""
+
+    __slots__ = ("dose_question_ranks", "findings", "key", "status", "unreviewed", "verdict")
+
+    def __init__(self, key: ContentKey, findings: list[Finding], unreviewed: tuple[tuple[str, str], ...]) -> None:
+        self.key = key
+        self.findings = tuple(findings)
+        self.unreviewed = unreviewed
+        if findings:
+            self.status = PairStatus.FINDING
+        elif unreviewed:
+            self.status = PairStatus.NOT_REVIEWED
+        else:
+            self.status = PairStatus.NO_KNOWN_INTERACTION
+        self.verdict = max((f.severity for f in findings), key=lambda s: SEVERITY_RANK[s], default=None)
+        # The severities at which a finding's answer depends on a dose the list does not give.
+        self.dose_question_ranks = tuple(
+            sorted(
+                {f.severity_rank for f in findings if f.dose_variants and f.severity not in DOSE_QUESTION_QUIET},
+                reverse=True,
+            )
+        )
+
+
+# A finding this mild does not make the provider sheet ask which dose it is.
+DOSE_QUESTION_QUIET = frozenset({Severity.NONE, Severity.MINOR})
+
+
+# Not frozen: a long list makes hundreds a check, and a frozen dataclass sets each field the slow way.
+@dataclass(slots=True)
 class PairResult:
     entries: tuple[int, int]
     status: str
@@ -168,6 +198,15 @@ class PairResult:
     unreviewed: tuple[tuple[str, str], ...] = ()
     # The verdict: the most severe finding's severity, or None when there is no finding.
     severity: str | None = None
+    # The answer kept for the pair's medicines and doses, which its findings come from.
+    answer: PairAnswer | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The pair's findings at its places on the list, most severe first."""
+        if self.answer is None:
+            return []
+        return [_placed(finding, self.entries) for finding in self.answer.findings]
 
 
 @dataclass(frozen=True)
@@ -188,13 +227,34 @@ class ResolvedEntry:
     ingredients: tuple[Medication, ...]
 
 
+SEVERITY_RANKS_DOWN = tuple(sorted(set(SEVERITY_RANK.values()), reverse=True))
+
+
 @dataclass
 class CheckResult:
     entries: list[ResolvedEntry]
     unknown: list[int] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    # Every pair in list order; a pair's findings are its answer's, placed when asked for.
     pairs: list[PairResult] = field(default_factory=list)
+    # Findings for the list as a whole, in list order (by their entries).
+    list_findings: list[Finding] = field(default_factory=list)
     safety_messages: list[SafetyMessage] = field(default_factory=list)
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        """Every finding, most severe first; pairs in list order, then whole-list findings.
+
+        Placed at the list's positions only when asked for: the check page works from the pairs'
+        answers, and a long list has hundreds of findings."""
+        by_severity: dict[int, list[Finding]] = {rank: [] for rank in SEVERITY_RANKS_DOWN}
+        for pair in self.pairs:
+            answer = pair.answer
+            if answer is not None and answer.findings:
+                for finding in answer.findings:
+                    by_severity[SEVERITY_RANK[finding.severity]].append(_placed(finding, pair.entries))
+        for finding in self.list_findings:
+            by_severity[SEVERITY_RANK[finding.severity]].append(finding)
+        return [finding for bucket in by_severity.values() for finding in bucket]
 
     @property
     def not_reviewed_pairs(self) -> list[PairResult]:
@@ -203,10 +263,6 @@ class CheckResult:
     @property
     def pair_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.kind != FindingKind.WHOLE_LIST]
-
-    @property
-    def list_findings(self) -> list[Finding]:
-        return [f for f in self.findings if f.kind == FindingKind.WHOLE_LIST]
 
     def count(self, *severities: str) -> int:
         return sum(1 for f in self.findings if f.severity in severities)
@@ -722,33 +778,22 @@ def _is_covered(medication: Medication, ingredients: Sequence[Medication], today
 
 
 def _pair_answer(
-    first: list[_Component], second: list[_Component], content: ReviewedContent, today: date
-) -> tuple[list[Finding], tuple[tuple[str, str], ...], str, str | None]:
-    """A pair's findings (at positions 0 and 1), what is not reviewed, its status and its verdict."""
+    key: ContentKey, first: list[_Component], second: list[_Component], content: ReviewedContent, today: date
+) -> PairAnswer:
+    """A pair's answer: its findings at positions 0 and 1, in the order the list shows them (most
+    severe first, then by kind), and what is not reviewed."""
     findings, unreviewed = _check_pair(_at(first, 0), _at(second, 1), content, today)
-    if findings:
-        status = PairStatus.FINDING
-    elif unreviewed:
-        status = PairStatus.NOT_REVIEWED
-    else:
-        status = PairStatus.NO_KNOWN_INTERACTION
-    verdict = max((f.severity for f in findings), key=lambda s: SEVERITY_RANK[s], default=None)
-    # In the order the list shows them (see check()): most severe first, then by kind.
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.kind))
-    return findings, tuple(unreviewed), status, verdict
-
-
-def _made(cls: type[T], fields: dict) -> T:
-    """A frozen dataclass made without __init__, which sets each field through object.__setattr__:
-    a long list makes hundreds of findings and pairs a check. `fields` must name every field."""
-    made = object.__new__(cls)
-    made.__dict__.update(fields)
-    return made
+    return PairAnswer(key, findings, tuple(unreviewed))
 
 
 def _placed(finding: Finding, entries: tuple[int, ...]) -> Finding:
-    """A cached finding at this list's positions (dataclasses.replace, without its cost per finding)."""
-    return _made(Finding, {**finding.__dict__, "entries": entries})
+    """A kept finding at this list's positions: dataclasses.replace() without its cost (a frozen
+    dataclass's __init__ sets each field through object.__setattr__), as a long list places hundreds."""
+    placed = object.__new__(Finding)
+    placed.__dict__.update(finding.__dict__)
+    placed.__dict__["entries"] = entries
+    return placed
 
 
 def _signature(components: list[_Component]) -> tuple:
@@ -903,7 +948,8 @@ class _EntryProfile:
     ingredients: tuple[Medication, ...]
     covered: bool
     components: list[_Component]  # at position 0
-    signature: tuple
+    # Names the medicines and doses, hashed once: the key of every pair answer the entry is in.
+    signature: ContentKey
     groups: frozenset
     messages: tuple[StandingMessage, ...]
 
@@ -922,7 +968,7 @@ def _entry_profile(medication: Medication, regimen_slug: str | None, content: Re
         ingredients=ingredients,
         covered=entry.covered,
         components=components,
-        signature=_signature(components),
+        signature=ContentKey(_signature(components)),
         groups=frozenset(_entry_groups(components, content)),
         messages=tuple(messages),
     )
@@ -960,9 +1006,6 @@ def check(
     result = CheckResult(entries=resolved, unknown=unknown)
     if not resolved:
         return result
-    # Findings by severity, most severe first. Pairs come in list order and each pair's answer is kept
-    # sorted by severity then kind, so each bucket is already in list order: no sort per finding.
-    by_severity: dict[int, list[Finding]] = {rank: [] for rank in sorted(set(SEVERITY_RANK.values()), reverse=True)}
     pairs, kept = result.pairs, content._pairs
     for first, second in combinations(resolved, 2):
         a, b = profiles[first.index], profiles[second.index]
@@ -970,18 +1013,11 @@ def check(
         key = (a.signature, b.signature, today)
         answer = kept.get(key)
         if answer is None:
-            answer = content.remember(key, lambda a=a, b=b: _pair_answer(a.components, b.components, content, today))
-        pair_findings, unreviewed, status, verdict = answer
-        positions = (first.index, second.index)
-        for finding in pair_findings:
-            by_severity[SEVERITY_RANK[finding.severity]].append(_placed(finding, positions))
-        pairs.append(
-            _made(PairResult, {"entries": positions, "status": status, "unreviewed": unreviewed, "severity": verdict})
-        )
-    # Whole-list findings after the pairs of the same severity, in list order.
-    for finding in sorted(_list_findings(resolved, profiles, content), key=lambda f: f.entries):
-        by_severity[SEVERITY_RANK[finding.severity]].append(finding)
-    result.findings = [finding for bucket in by_severity.values() for finding in bucket]
+            answer = content.remember(
+                key, lambda a=a, b=b, key=key: _pair_answer(ContentKey(key), a.components, b.components, content, today)
+            )
+        pairs.append(PairResult((first.index, second.index), answer.status, answer.unreviewed, answer.verdict, answer))
+    result.list_findings = sorted(_list_findings(resolved, profiles, content), key=lambda f: f.entries)
     result.safety_messages = _standing_messages(resolved, profiles, content)
     return result
 

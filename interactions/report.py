@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 
 from interactions.checker import (
+    SEVERITY_RANKS_DOWN,
     CheckEntry,
     CheckResult,
     Finding,
@@ -19,7 +22,7 @@ from interactions.checker import (
     reviewed_content,
 )
 from interactions.medlist import MedList
-from interactions.models import Severity, mid_sentence
+from interactions.models import SEVERITY_RANK, Severity, mid_sentence
 
 SEVERITY_ICONS = {
     Severity.CONTRAINDICATED: "✖",
@@ -64,10 +67,45 @@ class FindingView:
     question: str = ""
 
 
+def dom_id(position: str, also: int = 0) -> SafeString:
+    """A card's element id, from its place on the page (the `also` one folded inside it, from 1).
+    Made of numbers, so the template has nothing to escape: a card kept with a slot for its place
+    (finding_cards) reads the same."""
+    return mark_safe(f"finding-{position}-also-{also}" if also else f"finding-{position}")  # noqa: S308
+
+
+@dataclass(slots=True)
+class Card:
+    """One finding card: a pair's answer (its most severe finding, the rest folded inside), or the
+    whole-list findings about the same entries."""
+
+    label: str
+    pair: PairResult | None = None
+    list_findings: tuple[Finding, ...] = ()
+
+    @property
+    def content_key(self) -> tuple:
+        """What the card says besides its place and its label: the same for every list that has it.
+
+        A pair's answer is kept per medicines and doses, and so is everything a card shows of it
+        (the "contains" line names the pair's own medicines)."""
+        if self.pair is not None:
+            return ("pair", self.pair.answer.key)
+        return ("list", *(f.content_key for f in self.list_findings))
+
+    def view(self, words: _PageWords, position: str, label: str | None = None) -> FindingView:
+        """The card's view (its first finding, the rest in `also`) at `position` on the page."""
+        top, *rest = self.pair.findings if self.pair is not None else self.list_findings
+        label = self.label if label is None else label
+        also = tuple(words.view(f, label, dom_id(position, n)) for n, f in enumerate(rest, start=1))
+        return words.view(top, label, dom_id(position), also)
+
+
 @dataclass(frozen=True)
 class Report:
     entries: list[EntryView]
-    findings: list[FindingView]
+    # The finding cards in page order: most severe first, pairs in list order, then whole-list findings.
+    cards: list[Card]
     not_reviewed: list[str]
     no_known: list[str]
     safety_messages: list
@@ -76,6 +114,13 @@ class Report:
     more_questions: list[str]
     # The reviewed content the findings come from: where their cards' markup is kept.
     content: ReviewedContent | None = None
+    words: _PageWords | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def findings(self) -> list[FindingView]:
+        """Each card's view, in page order. The check page's cards are filled from kept markup
+        without them (finding_cards); the provider sheet's list of questions reads them."""
+        return [card.view(self.words, str(position)) for position, card in enumerate(self.cards, start=1)]
 
     @property
     def medicines(self) -> list[EntryView]:
@@ -100,9 +145,9 @@ def build_report(medlist: MedList, *, content: ReviewedContent | None = None) ->
     result = check([CheckEntry(e.slug, e.regimen) for e in medlist.entries], content=content)
     labels = {index: e.label for index, e in enumerate(medlist.entries)}
     names = {e.index: _entry_name(e, labels.get(e.index, "")) for e in result.entries}
-    entries = [_entry_view(e, _list_name(e, labels.get(e.index, ""))) for e in result.entries]
-    findings = verdict_views(result, names, content=content)
-    with_template = _("%(first)s with %(second)s")
+    entries = [_entry_view(e, _list_name(e, labels.get(e.index, "")), content) for e in result.entries]
+    words = _PageWords({e.index: e.medication for e in result.entries}, content)
+    with_template = words.with_template
 
     def pair_label(pair: PairResult) -> str:
         return with_template % {"first": names[pair.entries[0]], "second": names[pair.entries[1]]}
@@ -111,37 +156,34 @@ def build_report(medlist: MedList, *, content: ReviewedContent | None = None) ->
     no_known = [pair_label(p) for p in result.pairs if p.status == PairStatus.NO_KNOWN_INTERACTION]
     return Report(
         entries=entries,
-        findings=findings,
+        cards=cards(result, names, with_template),
         not_reviewed=not_reviewed,
         no_known=no_known,
         safety_messages=result.safety_messages,
         summary=summary_line(result, len(entries)),
         more_questions=more_questions(result, names),
         content=content,
+        words=words,
     )
 
 
-def verdict_views(
-    result: CheckResult, names: dict[int, str], *, content: ReviewedContent | None = None
-) -> list[FindingView]:
-    """One card per pair of entries (its most severe answer, the rest folded inside), plus one per
-    whole-list finding; most severe first."""
-    by_pair: dict[tuple[int, ...], list[Finding]] = {}
-    for finding in result.findings:
-        key = finding.entries if finding.kind != FindingKind.WHOLE_LIST else ("list", *finding.entries)
-        by_pair.setdefault(key, []).append(finding)
-    words = _PageWords({e.index: e.medication for e in result.entries}, content)
-    views = []
-    for position, (key, group) in enumerate(by_pair.items(), start=1):
-        top, *rest = group
-        if top.kind == FindingKind.WHOLE_LIST:
-            label = _list_label([names[i] for i in top.entries])
-        else:
-            label = words.with_template % {"first": names[key[0]], "second": names[key[1]]}
-        dom_id = f"finding-{position}"
-        also = tuple(words.view(f, label, f"{dom_id}-also-{n}") for n, f in enumerate(rest, start=1))
-        views.append(words.view(top, label, dom_id, also))
-    return views
+def cards(result: CheckResult, names: dict[int, str], with_template: str) -> list[Card]:
+    """One card per pair of entries with findings, plus one per set of entries with whole-list
+    findings; most severe first, and at the same severity pairs in list order before whole-list cards."""
+    by_severity: dict[int, list[Card]] = {rank: [] for rank in SEVERITY_RANKS_DOWN}
+    for pair in result.pairs:
+        if pair.severity is not None:
+            first, second = pair.entries
+            label = with_template % {"first": names[first], "second": names[second]}
+            by_severity[SEVERITY_RANK[pair.severity]].append(Card(label, pair))
+    # Whole-list findings come in list order: most severe first, the same entries' on one card.
+    about: dict[tuple[int, ...], list[Finding]] = {}
+    for finding in sorted(result.list_findings, key=lambda f: -f.severity_rank):
+        about.setdefault(finding.entries, []).append(finding)
+    for entries, findings in about.items():
+        label = _list_label([names[i] for i in entries])
+        by_severity[findings[0].severity_rank].append(Card(label, list_findings=tuple(findings)))
+    return [card for bucket in by_severity.values() for card in bucket]
 
 
 class _PageWords:
@@ -213,17 +255,21 @@ def _list_name(entry, label: str) -> str:
     return entry.medication.name
 
 
-def _entry_view(entry, name: str) -> EntryView:
-    options = tuple(
-        RegimenOption(r.slug, r.patient_label, entry.regimen is not None and entry.regimen.id == r.id)
-        for r in entry.medication.regimens.all()
-    )
+def _entry_view(entry, name: str, content: ReviewedContent | None = None) -> EntryView:
+    chosen = entry.regimen.id if entry.regimen is not None else None
+
+    def options() -> tuple[RegimenOption, ...]:
+        return tuple(RegimenOption(r.slug, r.patient_label, chosen == r.id) for r in entry.medication.regimens.all())
+
     return EntryView(
         slug=entry.medication.slug,
         name=name,
         generic_name=entry.medication.name,
         regimen_label=entry.regimen.patient_label if entry.regimen else "",
-        regimen_options=options,
+        # The dose picker's options, made from content alone: kept with it (a long list has dozens).
+        regimen_options=content.remember(("regimen-options", entry.medication.id, chosen), options)
+        if content is not None
+        else options(),
         covered=entry.covered,
         is_substance=entry.medication.is_substance,
     )
@@ -281,10 +327,15 @@ def question_for(finding: Finding) -> str:
 
 def more_questions(result: CheckResult, names: dict[int, str]) -> list[str]:
     """The questions for the appointment that no single finding asks."""
-    asked: list[str] = []
-    for finding in result.findings:
-        if finding.dose_variants and finding.severity not in (Severity.NONE, Severity.MINOR):
-            asked.append(_("Which dose of %(name)s am I taking?") % {"name": names[finding.entries[0]]})
+    # Which dose: for each pair whose answer depends on it, most severe first, then in list order.
+    by_severity: dict[int, list[str]] = {rank: [] for rank in SEVERITY_RANKS_DOWN}
+    for pair in result.pairs:
+        if pair.answer is not None:
+            for rank in pair.answer.dose_question_ranks:
+                by_severity[rank].append(names[pair.entries[0]])
+    asked = [
+        _("Which dose of %(name)s am I taking?") % {"name": name} for bucket in by_severity.values() for name in bucket
+    ]
     if any("naloxone" in f"{m.text} {m.more}".lower() for m in result.safety_messages):
         asked.append(_("Should I keep naloxone (Narcan) at home, and does my family know how to use it?"))
     if result.entries:

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import template
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+from core.escaping import escaped
 
 register = template.Library()
 
 
 @register.filter(is_safe=True)
 def list_items(values: Iterable[object]) -> SafeString:
-    return mark_safe("".join(f"<li>{conditional_escape(value)}</li>" for value in values))  # noqa: S308 - escaped
+    return mark_safe("".join(f"<li>{escaped(value)}</li>" for value in values))  # noqa: S308 - escaped

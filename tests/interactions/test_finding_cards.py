@@ -101,6 +101,15 @@ def test_a_card_fills_its_slots_escaped(client, monkeypatch, uncovered_medicine)
     assert b"<b>" not in warm
 
 
+def test_a_label_beyond_ascii_reads_the_same_kept_and_afresh(client, monkeypatch):
+    # The card is written in ASCII (character references), and so is the label filled into it.
+    entries = [("s-adenosylmethionine",), ("buprenorphine", None, "Temgésic")]
+    warm = page(client, entries)
+    assert "Temg&#233;sic (buprenorphine)" in warm.decode()
+    monkeypatch.setattr(finding_cards, "CACHE_CARDS", False)
+    assert page(client, entries) == warm
+
+
 def test_the_htmx_fragment_is_the_same_with_cards_kept(client, monkeypatch, uncovered_medicine):
     entries = LISTS["combinations"]
     client.cookies[medlist.cookie_name()] = medlist.encode(MedList([MedEntry(*e) for e in entries]))
