@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import date
@@ -161,11 +161,12 @@ _FINDING_CONTENT_FIELDS = tuple(
 class PairAnswer:
     """What the check says about two medicines at their doses, worked out once per content version
     and kept: the findings at positions 0 and 1 (most severe first, then by kind), what is not
-    reviewed, the status and the verdict. `key` names the medicines and doses, never a list."""
+    reviewed, the status and the verdict. `key` stands for the two medicines and doses (and the day)
+    this content version, never for a list."""
 
     __slots__ = ("dose_question_ranks", "findings", "key", "status", "unreviewed", "verdict")
 
-    def __init__(self, key: ContentKey, findings: list[Finding], unreviewed: tuple[tuple[str, str], ...]) -> None:
+    def __init__(self, key: tuple, findings: list[Finding], unreviewed: tuple[tuple[str, str], ...]) -> None:
         self.key = key
         self.findings = tuple(findings)
         self.unreviewed = unreviewed
@@ -356,10 +357,13 @@ class ReviewedContent:
         self._medications: dict[str, Medication | None] = {}
         self._pairs: dict[tuple, tuple[list[Finding], list[tuple[str, str]]]] = {}
         self._rendered: dict[tuple, object] = {}
+        self._numbers: dict[tuple, int] = {}
+        self._next_number = 0
 
     def __getstate__(self) -> dict:
         # The shared cache holds the index only; each process fills its own caches.
-        return {**self.__dict__, "_keys": {}, "_medications": {}, "_pairs": {}, "_rendered": {}}
+        caches = {"_keys": {}, "_medications": {}, "_pairs": {}, "_rendered": {}, "_numbers": {}, "_next_number": 0}
+        return {**self.__dict__, **caches}
 
     def medications(self, slugs: Iterable[str]) -> dict[str, Medication]:
         """The list's medicines with their groups, doses and ingredients: a query only for new ones."""
@@ -373,6 +377,17 @@ class ReviewedContent:
             self._medications.update({slug: found.get(slug) for slug in missing})
         return {slug: self._medications[slug] for slug in wanted if self._medications.get(slug) is not None}
 
+    def number(self, key: tuple) -> int:
+        """A small number for `key`, the same each time this content version (bounded, never reused):
+        a short key to keep things under."""
+        found = self._numbers.get(key)
+        if found is None:
+            if len(self._numbers) >= PAIR_CACHE_SIZE:
+                self._numbers.clear()
+            found = self._numbers[key] = self._next_number
+            self._next_number += 1
+        return found
+
     def remember(self, key: tuple, build):
         """A pair's answer (or an entry's profile), worked out once per content version."""
         return _bounded(self._pairs, PAIR_CACHE_SIZE, key, build)
@@ -383,6 +398,16 @@ class ReviewedContent:
         Pages keep it here so it goes with the version; it must never hold anything of a person's list.
         """
         return _bounded(self._rendered, RENDERED_CACHE_SIZE, key, build)
+
+    def rendered_all(self, keys: list[tuple], build: Callable[[int], object]) -> list:
+        """rendered() for each of `keys` (a page's cards): `build(i)` makes what keys[i] names when it
+        is not kept yet."""
+        found = list(map(self._rendered.get, keys))
+        if None in found:
+            for i, kept in enumerate(found):
+                if kept is None:
+                    found[i] = self.rendered(keys[i], lambda i=i: build(i))
+        return found
 
     @staticmethod
     def _walk(class_id: int, broader: dict[int, set[int]]) -> dict[int, int]:
@@ -778,7 +803,7 @@ def _is_covered(medication: Medication, ingredients: Sequence[Medication], today
 
 
 def _pair_answer(
-    key: ContentKey, first: list[_Component], second: list[_Component], content: ReviewedContent, today: date
+    key: tuple, first: list[_Component], second: list[_Component], content: ReviewedContent, today: date
 ) -> PairAnswer:
     """A pair's answer: its findings at positions 0 and 1, in the order the list shows them (most
     severe first, then by kind), and what is not reviewed."""
@@ -948,8 +973,9 @@ class _EntryProfile:
     ingredients: tuple[Medication, ...]
     covered: bool
     components: list[_Component]  # at position 0
-    # Names the medicines and doses, hashed once: the key of every pair answer the entry is in.
-    signature: ContentKey
+    # The same for every entry of the same medicines and doses on the same day, this content version:
+    # pairs' answers are kept under two of them.
+    number: int
     groups: frozenset
     messages: tuple[StandingMessage, ...]
 
@@ -968,7 +994,7 @@ def _entry_profile(medication: Medication, regimen_slug: str | None, content: Re
         ingredients=ingredients,
         covered=entry.covered,
         components=components,
-        signature=ContentKey(_signature(components)),
+        number=content.number((_signature(components), today)),
         groups=frozenset(_entry_groups(components, content)),
         messages=tuple(messages),
     )
@@ -1010,11 +1036,11 @@ def check(
     for first, second in combinations(resolved, 2):
         a, b = profiles[first.index], profiles[second.index]
         # Worked out once per content version for the same medicines and doses, then placed here.
-        key = (a.signature, b.signature, today)
+        key = ("pair", a.number, b.number)
         answer = kept.get(key)
         if answer is None:
             answer = content.remember(
-                key, lambda a=a, b=b, key=key: _pair_answer(ContentKey(key), a.components, b.components, content, today)
+                key, lambda a=a, b=b, key=key: _pair_answer(key, a.components, b.components, content, today)
             )
         pairs.append(PairResult((first.index, second.index), answer.status, answer.unreviewed, answer.verdict, answer))
     result.list_findings = sorted(_list_findings(resolved, profiles, content), key=lambda f: f.entries)

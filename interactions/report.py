@@ -88,10 +88,10 @@ class Card:
         """What the card says besides its place and its label: the same for every list that has it.
 
         A pair's answer is kept per medicines and doses, and so is everything a card shows of it
-        (the "contains" line names the pair's own medicines)."""
+        (the "contains" line names the pair's own medicines); whole-list findings are their content."""
         if self.pair is not None:
-            return ("pair", self.pair.answer.key)
-        return ("list", *(f.content_key for f in self.list_findings))
+            return self.pair.answer.key
+        return tuple(f.content_key for f in self.list_findings)
 
     def view(self, words: _PageWords, position: str, label: str | None = None) -> FindingView:
         """The card's view (its first finding, the rest in `also`) at `position` on the page."""
@@ -147,43 +147,67 @@ def build_report(medlist: MedList, *, content: ReviewedContent | None = None) ->
     names = {e.index: _entry_name(e, labels.get(e.index, "")) for e in result.entries}
     entries = [_entry_view(e, _list_name(e, labels.get(e.index, "")), content) for e in result.entries]
     words = _PageWords({e.index: e.medication for e in result.entries}, content)
-    with_template = words.with_template
-
-    def pair_label(pair: PairResult) -> str:
-        return with_template % {"first": names[pair.entries[0]], "second": names[pair.entries[1]]}
-
-    not_reviewed = [pair_label(p) for p in result.pairs if p.unreviewed]
-    no_known = [pair_label(p) for p in result.pairs if p.status == PairStatus.NO_KNOWN_INTERACTION]
+    pairs = _PairsRead(result, names, words.with_template)
     return Report(
         entries=entries,
-        cards=cards(result, names, with_template),
-        not_reviewed=not_reviewed,
-        no_known=no_known,
+        cards=pairs.cards(),
+        not_reviewed=pairs.not_reviewed,
+        no_known=pairs.no_known,
         safety_messages=result.safety_messages,
-        summary=summary_line(result, len(entries)),
-        more_questions=more_questions(result, names),
+        summary=summary_line(pairs.verdicts, len(pairs.not_reviewed), len(entries)),
+        more_questions=more_questions(result, pairs.dose_questions),
         content=content,
         words=words,
     )
 
 
-def cards(result: CheckResult, names: dict[int, str], with_template: str) -> list[Card]:
-    """One card per pair of entries with findings, plus one per set of entries with whole-list
-    findings; most severe first, and at the same severity pairs in list order before whole-list cards."""
-    by_severity: dict[int, list[Card]] = {rank: [] for rank in SEVERITY_RANKS_DOWN}
-    for pair in result.pairs:
-        if pair.severity is not None:
+class _PairsRead:
+    """What the report takes from the pairs, read in one pass: a long list has hundreds of pairs.
+
+    The cards come one per pair of entries with findings, plus one per set of entries with
+    whole-list findings; most severe first, and at the same severity pairs in list order before
+    whole-list cards."""
+
+    def __init__(self, result: CheckResult, names: dict[int, str], with_template: str) -> None:
+        self.names = names
+        self.not_reviewed: list[str] = []
+        self.no_known: list[str] = []
+        self._cards: dict[int, list[Card]] = {rank: [] for rank in SEVERITY_RANKS_DOWN}
+        # One verdict per pair and per whole-list finding: folded answers are not counted twice.
+        self.verdicts: dict[str, int] = dict.fromkeys(Severity.values, 0)
+        # Whose dose to ask about: for each pair whose answer depends on it, by severity.
+        self._dose_names: dict[int, list[str]] = {rank: [] for rank in SEVERITY_RANKS_DOWN}
+        for pair in result.pairs:
             first, second = pair.entries
             label = with_template % {"first": names[first], "second": names[second]}
-            by_severity[SEVERITY_RANK[pair.severity]].append(Card(label, pair))
-    # Whole-list findings come in list order: most severe first, the same entries' on one card.
-    about: dict[tuple[int, ...], list[Finding]] = {}
-    for finding in sorted(result.list_findings, key=lambda f: -f.severity_rank):
-        about.setdefault(finding.entries, []).append(finding)
-    for entries, findings in about.items():
-        label = _list_label([names[i] for i in entries])
-        by_severity[findings[0].severity_rank].append(Card(label, list_findings=tuple(findings)))
-    return [card for bucket in by_severity.values() for card in bucket]
+            if pair.unreviewed:
+                self.not_reviewed.append(label)
+            severity = pair.severity
+            if severity is not None:
+                self.verdicts[severity] += 1
+                self._cards[SEVERITY_RANK[severity]].append(Card(label, pair))
+                for rank in pair.answer.dose_question_ranks:
+                    self._dose_names[rank].append(names[first])
+            elif pair.status == PairStatus.NO_KNOWN_INTERACTION:
+                self.no_known.append(label)
+        self._read_list_findings(result.list_findings)
+
+    def _read_list_findings(self, findings: list[Finding]) -> None:
+        # In list order: most severe first, the same entries' on one card.
+        about: dict[tuple[int, ...], list[Finding]] = {}
+        for finding in sorted(findings, key=lambda f: -f.severity_rank):
+            self.verdicts[finding.severity] += 1
+            about.setdefault(finding.entries, []).append(finding)
+        for entries, found in about.items():
+            label = _list_label([self.names[i] for i in entries])
+            self._cards[found[0].severity_rank].append(Card(label, list_findings=tuple(found)))
+
+    def cards(self) -> list[Card]:
+        return [card for bucket in self._cards.values() for card in bucket]
+
+    @property
+    def dose_questions(self) -> list[str]:
+        return [name for bucket in self._dose_names.values() for name in bucket]
 
 
 class _PageWords:
@@ -275,16 +299,15 @@ def _entry_view(entry, name: str, content: ReviewedContent | None = None) -> Ent
     )
 
 
-def summary_line(result: CheckResult, medicine_count: int) -> str:
-    """A short, calm line so an anxious reader knows where they stand."""
+def summary_line(verdicts: dict[str, int], unreviewed: int, medicine_count: int) -> str:
+    """A short, calm line so an anxious reader knows where they stand: `verdicts` counts the
+    pairs' verdicts and whole-list findings by severity, `unreviewed` the pairs not reviewed."""
     if medicine_count == 0:
         return _("Your list is empty. Add the medicines you take to check them.")
     if medicine_count == 1:
         return _("Add another medicine to check how they mix.")
-    # One count per pair (its verdict) and per whole-list finding: folded answers are not counted twice.
-    verdicts = [p.severity for p in result.pairs if p.severity] + [f.severity for f in result.list_findings]
-    avoid, serious = verdicts.count(Severity.CONTRAINDICATED), verdicts.count(Severity.MAJOR)
-    caution, minor = verdicts.count(Severity.MODERATE), verdicts.count(Severity.MINOR)
+    avoid, serious = verdicts[Severity.CONTRAINDICATED], verdicts[Severity.MAJOR]
+    caution, minor = verdicts[Severity.MODERATE], verdicts[Severity.MINOR]
     parts = [
         ngettext("%(n)d pair to avoid combining", "%(n)d pairs to avoid combining", avoid) % {"n": avoid}
         if avoid
@@ -296,7 +319,6 @@ def summary_line(result: CheckResult, medicine_count: int) -> str:
         ngettext("%(n)d minor", "%(n)d minor", minor) % {"n": minor} if minor else "",
     ]
     parts = [part for part in parts if part]
-    unreviewed = len(result.not_reviewed_pairs)
     if unreviewed:
         parts.append(
             ngettext("%(n)d pair to ask your pharmacist about", "%(n)d pairs to ask your pharmacist about", unreviewed)
@@ -325,17 +347,10 @@ def question_for(finding: Finding) -> str:
     return _questions().get(finding.severity, "")
 
 
-def more_questions(result: CheckResult, names: dict[int, str]) -> list[str]:
-    """The questions for the appointment that no single finding asks."""
-    # Which dose: for each pair whose answer depends on it, most severe first, then in list order.
-    by_severity: dict[int, list[str]] = {rank: [] for rank in SEVERITY_RANKS_DOWN}
-    for pair in result.pairs:
-        if pair.answer is not None:
-            for rank in pair.answer.dose_question_ranks:
-                by_severity[rank].append(names[pair.entries[0]])
-    asked = [
-        _("Which dose of %(name)s am I taking?") % {"name": name} for bucket in by_severity.values() for name in bucket
-    ]
+def more_questions(result: CheckResult, dose_questions: list[str]) -> list[str]:
+    """The questions for the appointment that no single finding asks; `dose_questions` names the
+    entries whose answers depend on a dose the list does not give, most severe first."""
+    asked = [_("Which dose of %(name)s am I taking?") % {"name": name} for name in dose_questions]
     if any("naloxone" in f"{m.text} {m.more}".lower() for m in result.safety_messages):
         asked.append(_("Should I keep naloxone (Narcan) at home, and does my family know how to use it?"))
     if result.entries:

@@ -45,7 +45,11 @@ class _Slotted:
 
     def fill(self, place: str, label: str) -> str:
         """The card at `place` with `label`, which is already escaped."""
-        return label.join([place.join(parts) for parts in self.pieces])
+        pieces = self.pieces
+        if len(pieces) == 2:  # a card names its pair once
+            before, after = pieces
+            return "".join((place.join(before), label, place.join(after)))
+        return label.join([place.join(parts) for parts in pieces])
 
     def __repr__(self) -> str:
         return f"_Slotted({self.pieces!r})"
@@ -66,16 +70,20 @@ def finding_cards(context: template.Context, report: Report, *, paper: bool = Fa
         html = (render(card, str(place)) for place, card in enumerate(report.cards, start=1))
         return mark_safe("".join(html))  # noqa: S308 - rendered by the template
     head = ContentKey(("finding-card", get_language(), tuple(extra.values())))
-    kept = report.content.rendered
-    html = []
-    for place, card in enumerate(report.cards, start=1):
-        slotted = kept(
-            (head, *card.content_key),
-            lambda card=card: _Slotted(render(card, mark_safe(PLACE_SLOT), mark_safe(LABEL_SLOT))),  # noqa: S308
-        )
-        label = escaped(card.label)
-        html.append(slotted.fill(str(place), label if label.isascii() else _ascii(label)))
+    cards = report.cards
+    slotted = report.content.rendered_all(
+        [(head, card.content_key) for card in cards],
+        lambda i: _Slotted(render(cards[i], mark_safe(PLACE_SLOT), mark_safe(LABEL_SLOT))),  # noqa: S308
+    )
+    places = range(1, len(cards) + 1)
+    html = [kept.fill(str(place), _label(card.label)) for place, kept, card in zip(places, slotted, cards, strict=True)]
     return mark_safe("".join(html))  # noqa: S308 - rendered by the template, the label escaped
+
+
+def _label(label: str) -> str:
+    """A card's label as the template would write it in the card: escaped, in ASCII (_ascii)."""
+    label = escaped(label)
+    return label if label.isascii() else _ascii(label)
 
 
 def _ascii(html: str) -> str:
