@@ -337,3 +337,41 @@ def test_a_rule_both_medicines_fall_under_both_ways_reads_in_list_order_in_every
     result = check([CheckEntry(first), CheckEntry(second)])
     finding = next(f for f in result.findings if f.rule is not None and f.rule.slug == "pde5-blood-pressure-medicines")
     assert finding.summary.startswith(f"{first.capitalize()} lowers blood pressure a little. With {second} ")
+
+
+def test_a_pairs_answer_is_kept_for_its_medicines_doses_and_day():
+    first = check(entries("sertraline", "tramadol")).pairs[0]
+    # The same two medicines further down another list: the same answer, placed at their positions.
+    moved = check(entries("acetaminophen", "sertraline", "tramadol")).pairs[2]
+    assert moved.entries == (1, 2) and moved.answer is first.answer
+    assert [f.entries for f in moved.findings] == [(1, 2)] * len(first.findings)
+    assert [f.content_key for f in moved.findings] == [f.content_key for f in first.findings]
+    # Another order (the first medicine on the list is side A), dose or day is another answer.
+    assert check(entries("tramadol", "sertraline")).pairs[0].answer is not first.answer
+    assert check(entries(("naltrexone", "naltrexone-low-dose"), "tramadol")).pairs[0].answer is not (
+        check(entries(("naltrexone", "naltrexone-injection"), "tramadol")).pairs[0].answer
+    )
+    later = check(entries("sertraline", "tramadol"), today=date(2099, 1, 1)).pairs[0]
+    assert later.answer is not first.answer
+
+
+def test_findings_are_placed_from_the_pairs_answers_in_page_order():
+    result = check(entries(*THIRTY))
+    placed = [f for pair in result.pairs for f in pair.findings] + result.list_findings
+    ranks = sorted({f.severity_rank for f in placed}, reverse=True)
+    # Most severe first; at each severity the pairs in list order, each pair's answer in its own order.
+    expected = [(f.entries, f.content_key) for rank in ranks for f in placed if f.severity_rank == rank]
+    assert [(f.entries, f.content_key) for f in result.findings] == expected
+    assert len(result.findings) > len(result.pairs) / 2
+    assert result.findings is result.findings  # placed once, when first asked for
+
+
+def test_entry_numbers_are_bounded_and_never_reused(monkeypatch):
+    from interactions import checker
+
+    content = checker.build_content()
+    monkeypatch.setattr(checker, "PAIR_CACHE_SIZE", 2)
+    numbers = [content.number(("entry", n)) for n in range(5)]
+    assert len(content._numbers) <= 2
+    assert numbers == sorted(set(numbers))  # each new key a new number, after the store was emptied too
+    assert content.number(("entry", 4)) == numbers[-1]
