@@ -73,19 +73,29 @@ def _list_key(path: str) -> Callable[[HttpRequest], str | None]:
 
 
 def _count(key: str, limit: int) -> int:
+    # One incr in the common case: the window's start is read only when a request is over budget.
     window = settings.RATE_LIMIT_WINDOW_SECONDS
-    now = time.time()
-    if cache.add(f"{key}:start", now, timeout=window):
-        cache.set(f"{key}:count", 1, timeout=window)
-        return 0
+    count_key, start_key = f"{key}:count", f"{key}:start"
     try:
-        count = cache.incr(f"{key}:count")
-    except ValueError:  # the window closed between the two calls
-        cache.set(f"{key}:count", 1, timeout=window)
-        return 0
+        count = cache.incr(count_key)
+    except ValueError:  # no window open: this request opens one, or counts in one opened just now
+        if cache.add(count_key, 1, timeout=window):
+            cache.set(start_key, time.time(), timeout=window)
+            return 0
+        try:
+            count = cache.incr(count_key)
+        except ValueError:
+            return 0
     if count <= limit:
         return 0
-    started = cache.get(f"{key}:start", now)
+    now = time.time()
+    started = cache.get(start_key)
+    if started is None:
+        # The window is over but its count outlived it (Redis makes a key that never expires when an
+        # incr meets the key's expiry): a new window starts, as it would have.
+        cache.set(count_key, 1, timeout=window)
+        cache.set(start_key, now, timeout=window)
+        return 0
     return max(1, math.ceil(window - (now - started)))
 
 

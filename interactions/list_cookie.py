@@ -20,13 +20,8 @@ def list_key(request: HttpRequest) -> str | None:
 
     The rate limiter's per-list budget reads it through settings.RATE_LIMIT_LIST_KEY.
     """
-    raw = request.COOKIES.get(cookie_name())
-    if not raw:
-        return None
-    try:
-        return decode(raw).key
-    except ValueError:
-        return None
+    saved = _saved(request)
+    return saved.key if isinstance(saved, MedList) else None
 
 
 def load(request: HttpRequest, *, content: ReviewedContent | None = None) -> MedList:
@@ -34,14 +29,31 @@ def load(request: HttpRequest, *, content: ReviewedContent | None = None) -> Med
 
     Medicines are looked up in the checker's reviewed content (kept per content version and
     process), so a page that checks the list next passes the same content and reads it once."""
+    saved = _saved(request)
+    if saved is None:
+        return MedList()
+    if isinstance(saved, ValueError):
+        return MedList(notice=str(saved))
+    return _drop_unknown(saved, content or reviewed_content())
+
+
+def _saved(request: HttpRequest) -> MedList | ValueError | None:
+    """The list in the request's cookie as saved, or why it cannot be read; None without a cookie.
+
+    Decrypted once a request (the rate limiter reads the key before the page reads the list) and
+    never handed out to be changed: load() makes a new list from it.
+    """
     raw = request.COOKIES.get(cookie_name())
     if not raw:
-        return MedList()
-    try:
-        saved = decode(raw)
-    except ValueError as exc:
-        return MedList(notice=str(exc))
-    return _drop_unknown(saved, content or reviewed_content())
+        return None
+    memo = getattr(request, "_medlist_saved", None)
+    if memo is None or memo[0] != raw:
+        try:
+            saved = decode(raw)
+        except ValueError as exc:
+            saved = exc
+        memo = request._medlist_saved = (raw, saved)
+    return memo[1]
 
 
 def _drop_unknown(saved: MedList, content: ReviewedContent) -> MedList:
@@ -51,7 +63,7 @@ def _drop_unknown(saved: MedList, content: ReviewedContent) -> MedList:
     if not slugs:
         if entries:
             notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
-        return MedList(notice=notice, key=key)
+        return MedList(notice=notice, key=key, read=saved.read)
     medications = content.medications(slugs)
     known = set(medications)
     regimens = {(slug, regimen.slug) for slug, med in medications.items() for regimen in med.regimens.all()}
@@ -64,13 +76,19 @@ def _drop_unknown(saved: MedList, content: ReviewedContent) -> MedList:
         kept.append(MedEntry(entry.slug, regimen, entry.label))
     if len(kept) < len(entries):
         notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
-    return MedList(entries=kept, notice=notice, key=key)
+    return MedList(entries=kept, notice=notice, key=key, read=saved.read)
 
 
 def save(response: HttpResponse, medlist: MedList) -> None:
-    """Write the list back (refreshing the idle timer), or delete the cookie when it is empty."""
+    """Write the list back, restarting its idle timer, or delete the cookie when it is empty.
+
+    A list the request left as it was (no notice cleared, nothing dropped) is not written while its
+    cookie is younger than medlist.refresh_seconds(): the idle timer is exact to within that.
+    """
     if not medlist.entries and not medlist.notice:
         clear(response)
+        return
+    if medlist.is_fresh():
         return
     response.set_cookie(
         cookie_name(),

@@ -4,6 +4,11 @@ Nothing about the list is stored on the server. The cookie is encrypted and auth
 (Fernet: AES-128-CBC with HMAC-SHA256), so it cannot be read or changed without the server key,
 lasts until the browser closes, and is dropped after MEDLIST_IDLE_SECONDS without use.
 
+The idle timer runs from the cookie's issue time, which Fernet writes into the token. A page view
+that leaves the list as it was does not issue the cookie again while it is younger than
+refresh_seconds() (a minute, or a sixtieth of a shorter idle time), so the timer is exact to within
+that interval: an unused list is dropped up to that much early, never late.
+
 This module is the list and its encoding only: plain values in and out, no requests, responses or
 queries. Reading the cookie from a request and writing it back is interactions/list_cookie.py.
 """
@@ -11,9 +16,11 @@ queries. Reading the cookie from a request and writing it back is interactions/l
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,8 +40,19 @@ def cookie_name() -> str:
 
 
 def _fernet() -> Fernet:
-    key = hashlib.sha256(b"medwise.medlist.v1:" + settings.SECRET_KEY.encode()).digest()
+    return _fernet_for(settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(secret: str) -> Fernet:
+    # Keyed on the secret itself, so a changed SECRET_KEY (a test's override) never meets an old key.
+    key = hashlib.sha256(b"medwise.medlist.v1:" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+def refresh_seconds() -> float:
+    """How old a list's cookie may grow before a view that leaves the list unchanged issues it again."""
+    return min(60.0, settings.MEDLIST_IDLE_SECONDS / 60)
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,8 @@ class MedList:
     # A random name for this list, kept for its life: the rate limits give each list a budget of its
     # own (core/ratelimit.py). It says nothing about the medicines on it.
     key: str = field(default_factory=new_key)
+    # What the cookie this list was read from held, and when that cookie was issued; None for a new list.
+    read: _Read | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_full(self) -> bool:
@@ -91,6 +111,19 @@ class MedList:
                 return True
         return False
 
+    def is_fresh(self) -> bool:
+        """Still as it was read, from a cookie issued less than refresh_seconds() ago: writing it again
+        would only restart the idle timer a little later."""
+        if self.read is None or self.read.state != (tuple(self.entries), self.notice, self.key):
+            return False
+        return 0 <= time.time() - self.read.issued_at < refresh_seconds()
+
+
+@dataclass(frozen=True)
+class _Read:
+    issued_at: int
+    state: tuple  # (entries, notice, key) as saved; the key is None when the cookie had none
+
 
 def encode(medlist: MedList) -> str:
     payload = {
@@ -105,8 +138,9 @@ def encode(medlist: MedList) -> str:
 def decode(raw: str) -> MedList:
     """The list in a cookie's value, as saved: decrypted and shape-checked, its medicines not yet
     looked up. Raises ValueError whose message is the notice for the person."""
+    fernet, token = _fernet(), raw.encode()
     try:
-        data = json.loads(_fernet().decrypt(raw.encode(), ttl=settings.MEDLIST_IDLE_SECONDS))
+        data = json.loads(fernet.decrypt(token, ttl=settings.MEDLIST_IDLE_SECONDS))
     except InvalidToken:
         raise ValueError(_("Your saved list had expired or could not be read, so we started a new one.")) from None
     except (ValueError, UnicodeDecodeError):
@@ -127,7 +161,9 @@ def decode(raw: str) -> MedList:
     if not valid_shape:
         raise ValueError(_("Your saved list was from an older version of this site, so we started a new one."))
     notice = data.get("n") if isinstance(data.get("n"), str) else ""
-    key = data.get("i")
-    if not (isinstance(key, str) and 0 < len(key) <= 32):
-        key = new_key()  # a list saved before lists had keys
-    return MedList([MedEntry(e[0], e[1] or None, e[2] if len(e) == 3 else "") for e in entries], notice, key)
+    saved_key = data.get("i")
+    if not (isinstance(saved_key, str) and 0 < len(saved_key) <= 32):
+        saved_key = None  # a list saved before lists had keys: it gets one, and is written again
+    medentries = [MedEntry(e[0], e[1] or None, e[2] if len(e) == 3 else "") for e in entries]
+    read = _Read(fernet.extract_timestamp(token), (tuple(medentries), notice, saved_key))
+    return MedList(medentries, notice, saved_key or new_key(), read)

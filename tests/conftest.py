@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,17 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """later(seconds) moves the clock on (time.time, which Fernet tokens and the local cache read)."""
+
+    def move(seconds: float) -> None:
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + seconds)
+
+    return move
 
 
 @pytest.fixture

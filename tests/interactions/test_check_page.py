@@ -69,6 +69,23 @@ def test_the_notice_is_shown_once(client):
     assert b"Added Oxycodone." not in client.get(CHECK).content
 
 
+def test_viewing_a_list_restarts_its_idle_timer_at_most_once_a_minute(client, later):
+    with_list(client, ("oxycodone",))
+    assert medlist.cookie_name() not in client.get(CHECK).cookies  # the cookie was issued just now
+    later(61)
+    assert medlist.cookie_name() in client.get(CHECK).cookies
+    assert medlist.cookie_name() not in client.get(PRINT).cookies
+
+
+def test_a_list_viewed_but_not_written_is_still_dropped_after_the_idle_time(client, settings, monkeypatch, later):
+    with_list(client, ("oxycodone",))
+    later(30)
+    assert b"Oxycodone" in client.get(CHECK).content
+    monkeypatch.undo()
+    later(settings.MEDLIST_IDLE_SECONDS + 1)
+    assert b"had expired" in client.get(CHECK).content
+
+
 def test_adding_with_htmx_returns_the_list_and_the_findings_together(client):
     with_list(client, ("naltrexone", "naltrexone-injection"))
     response = client.post(ADD, {"q": "oxycodone"}, headers=HTMX)
