@@ -377,6 +377,12 @@ class ReviewedContent:
             self._medications.update({slug: found.get(slug) for slug in missing})
         return {slug: self._medications[slug] for slug in wanted if self._medications.get(slug) is not None}
 
+    def regimen_slugs(self, medication: Medication) -> frozenset[str]:
+        """The slugs of a medicine's dose forms (a saved list's doses are checked against them)."""
+        return self.remember(
+            ("regimen-slugs", medication.id), lambda: frozenset(r.slug for r in medication.regimens.all())
+        )
+
     def number(self, key: tuple) -> int:
         """A small number for `key`, the same each time this content version (bounded, never reused):
         a short key to keep things under."""
