@@ -83,16 +83,16 @@ class Card:
     label: str
     pair: PairResult | None = None
     list_findings: tuple[Finding, ...] = ()
+    # What the card says besides its place and its label: the same for every list that has it. A
+    # pair's answer is kept per medicines and doses, and so is everything its card shows (the
+    # "contains" line names the pair's own medicines); whole-list findings are their content.
+    content_key: tuple = field(init=False)
 
-    @property
-    def content_key(self) -> tuple:
-        """What the card says besides its place and its label: the same for every list that has it.
-
-        A pair's answer is kept per medicines and doses, and so is everything a card shows of it
-        (the "contains" line names the pair's own medicines); whole-list findings are their content."""
+    def __post_init__(self) -> None:
         if self.pair is not None:
-            return self.pair.answer.key
-        return tuple(f.content_key for f in self.list_findings)
+            self.content_key = self.pair.answer.key
+        else:
+            self.content_key = tuple(f.content_key for f in self.list_findings)
 
     def view(self, words: _PageWords, position: str, label: str | None = None) -> FindingView:
         """The card's view (its first finding, the rest in `also`) at `position` on the page."""

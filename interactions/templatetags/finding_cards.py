@@ -19,7 +19,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from core.escaping import escaped
-from interactions.checker import ContentKey
 from interactions.report import Card, Report
 
 register = template.Library()
@@ -69,7 +68,7 @@ def finding_cards(context: template.Context, report: Report, *, paper: bool = Fa
     if report.content is None or not CACHE_CARDS:
         html = (render(card, str(place)) for place, card in enumerate(report.cards, start=1))
         return mark_safe("".join(html))  # noqa: S308 - rendered by the template
-    head = ContentKey(("finding-card", get_language(), tuple(extra.values())))
+    head = ("finding-card", get_language(), *extra.values())
     cards = report.cards
     slotted = report.content.rendered_all(
         [(head, card.content_key) for card in cards],
