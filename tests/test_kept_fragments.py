@@ -1,12 +1,14 @@
 """`{% kept %}`: markup rendered once per process, with the CSRF token filled in on every request."""
 
 import re
+from dataclasses import dataclass
 
 import pytest
 from django.template import Context, Template, TemplateSyntaxError
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from core.templatetags import kept
 from interactions import medlist
@@ -48,6 +50,46 @@ def test_what_is_named_is_kept_apart():
         "<b>a</b>",
         "<b>&lt;i&gt;</b>",
     ]
+
+
+@dataclass(frozen=True)
+class Row:
+    title: str
+
+    def shout(self) -> str:
+        return self.title.upper()
+
+
+class Box(dict):
+    title = "the class attribute, which a template never reads for a dict"
+
+
+@pytest.mark.parametrize(
+    ("names", "markup", "contexts", "expected"),
+    [
+        ("row.title", "{{ row.title }}", [{"row": Row("a")}, {"row": Row("b")}, {"row": Row("a")}], ["a", "b", "a"]),
+        ("row.shout", "{{ row.shout }}", [{"row": Row("a")}, {"row": Row("b")}], ["A", "B"]),
+        ("box.title", "{{ box.title }}", [{"box": Box(title="a")}, {"box": Box(title="b")}], ["a", "b"]),
+        ("pair.1", "{{ pair.1 }}", [{"pair": ["x", "a"]}, {"pair": ["x", "b"]}], ["a", "b"]),
+        ("row.title|upper", "{{ row.title }}", [{"row": Row("a")}, {"row": Row("b")}], ["a", "b"]),
+        ("gone.title", "[{{ gone.title }}]", [{}, {"gone": Row("b")}], ["[]", "[b]"]),
+    ],
+)
+def test_what_is_named_is_read_as_the_template_reads_it(unverified, names, markup, contexts, expected):
+    # Served unverified, so a name read differently from the template's own lookup shows as wrong markup.
+    template = Template(f"{{% load kept %}}{{% kept {names} %}}{markup}{{% endkept %}}")
+    assert [template.render(Context(values)) for values in contexts] == expected
+
+
+def test_each_fragment_gets_the_token_of_its_own_render():
+    template = Template(
+        "{% load kept %}{% kept %}<a>{% csrf_token %}{% kept %}<b>{% csrf_token %}</b>{% endkept %}</a>{% endkept %}"
+    )
+    inner = Template("{% load kept %}{% kept %}<b>{% csrf_token %}</b>{% endkept %}")
+    for token in ("first<", "second"):
+        html = template.render(Context({"csrf_token": token})) + inner.render(Context({"csrf_token": token}))
+        assert html.count(f'value="{escape(token)}"') == 3
+        assert kept.CSRF_SLOT not in html
 
 
 def test_each_language_is_kept_apart():

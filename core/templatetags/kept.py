@@ -16,6 +16,8 @@ compared, so markup that depends on something not named fails the test that rend
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -50,18 +52,22 @@ setting_changed.connect(_settings_changed, dispatch_uid="kept-fragments")
 
 
 class KeptNode(template.Node):
+    # A kept fragment holds no {% block %} (refused below), so {% extends %}, which looks for the
+    # blocks of a page on every render, need not walk through the markup inside it.
+    child_nodelists = ()
+
     def __init__(self, nodelist: template.NodeList, varies: list[template.base.FilterExpression]) -> None:
         self.nodelist = nodelist
-        self.varies = varies
+        self.varies = [_reader(value) for value in varies]
         self._generation = _generation
         self._kept: dict[tuple, tuple[str, ...]] = {}
 
     def render(self, context: template.Context) -> str:
         if self._generation != _generation:
             self._kept, self._generation = {}, _generation
-        env = _environment(context)
+        env, verify = _environment(context)
         has_token = env[-1]
-        key = (*env, *(value.resolve(context) for value in self.varies)) if self.varies else env
+        key = (*env, *(read(context) for read in self.varies)) if self.varies else env
         parts = self._kept.get(key)
         if parts is None:
             if len(self._kept) >= MAX_VARIANTS:
@@ -70,11 +76,11 @@ class KeptNode(template.Node):
         if len(parts) == 1:
             html = parts[0]
         else:
-            token = context["csrf_token"]
-            if not token or token == "NOTPROVIDED":  # noqa: S105 - no CSRF middleware: the tag renders nothing
+            token = _token(context)
+            if token is None:
                 return self.nodelist.render(context)
-            html = conditional_escape(token).join(parts)
-        if settings.KEPT_FRAGMENTS_VERIFY:
+            html = token.join(parts)
+        if verify:
             self._verify(context, html)
         return mark_safe(html)  # noqa: S308 - rendered by the template; the token escaped as it would be
 
@@ -94,15 +100,59 @@ class KeptNode(template.Node):
             )
 
 
-def _environment(context: template.Context) -> tuple:
+def _environment(context: template.Context) -> tuple[tuple, bool]:
     """What every fragment in this render depends on: the language, the URL prefix and URLconf (for
-    routes), and whether there is a CSRF token. Read once a render, on the context (a page has dozens
-    of fragments, and each of these is a thread-local read); `context.new()` copies it along."""
-    env = getattr(context, "_kept_environment", None)
-    if env is None:
+    routes), and whether there is a CSRF token; and whether fragments are verified. Read once a
+    render, on the context (a page has dozens of fragments, and each of these is a thread-local or
+    settings read); `context.new()` copies it along."""
+    memo = getattr(context, "_kept_environment", None)
+    if memo is None:
         env = (get_language(), get_script_prefix(), get_urlconf(), "csrf_token" in context)
-        context._kept_environment = env
-    return env
+        memo = context._kept_environment = (env, settings.KEPT_FRAGMENTS_VERIFY)
+    return memo
+
+
+_MISSING = object()
+
+
+def _reader(value: template.base.FilterExpression) -> Callable[[template.Context], object]:
+    """How a value named after the tag is read on each render.
+
+    A plain dotted name (`message.title`) through objects that are neither containers nor callables
+    is read with getattr(), which is what Django's lookup ends with: its failed item lookup first
+    raises an exception at every step, and a row keyed on four fields is read a dozen times a page.
+    Anything else, or anything unexpected on the way, is read by the template engine itself.
+    """
+    var = value.var
+    if value.filters or not isinstance(var, template.Variable) or var.lookups is None or var.translate:
+        return value.resolve
+    name, *attributes = var.lookups
+
+    def read(context: template.Context) -> object:
+        try:
+            current = context[name]
+        except KeyError:
+            return value.resolve(context)
+        for attribute in attributes:
+            if callable(current) or hasattr(type(current), "__getitem__"):
+                return value.resolve(context)
+            current = getattr(current, attribute, _MISSING)
+            if current is _MISSING:
+                return value.resolve(context)
+        return value.resolve(context) if callable(current) else current
+
+    return read
+
+
+def _token(context: template.Context) -> str | None:
+    """The CSRF token escaped as a template escapes it, or None without CSRF middleware (the csrf_token
+    tag then renders nothing). Worked out once a render, for the token the context holds now."""
+    token = context["csrf_token"]
+    memo = getattr(context, "_kept_token", None)
+    if memo is None or memo[0] is not token:
+        escaped = None if not token or token == "NOTPROVIDED" else conditional_escape(token)  # noqa: S105
+        memo = context._kept_token = (token, escaped)
+    return memo[1]
 
 
 @register.tag
