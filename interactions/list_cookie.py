@@ -65,15 +65,15 @@ def _drop_unknown(saved: MedList, content: ReviewedContent) -> MedList:
             notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
         return MedList(notice=notice, key=key, read=saved.read)
     medications = content.medications(slugs)
+    known = set(medications)
+    regimens = {(slug, regimen.slug) for slug, med in medications.items() for regimen in med.regimens.all()}
     kept, seen = [], set()
     for entry in entries:
-        medication = medications.get(entry.slug)
-        if medication is None or entry.slug in seen:
+        if entry.slug not in known or entry.slug in seen:
             continue
         seen.add(entry.slug)
-        if entry.regimen is not None and all(r.slug != entry.regimen for r in medication.regimens.all()):
-            entry = MedEntry(entry.slug, None, entry.label)
-        kept.append(entry)
+        regimen = entry.regimen if (entry.slug, entry.regimen) in regimens else None
+        kept.append(MedEntry(entry.slug, regimen, entry.label))
     if len(kept) < len(entries):
         notice = _("Some medicines on your saved list are no longer in our catalog and were removed.")
     return MedList(entries=kept, notice=notice, key=key, read=saved.read)
