@@ -3,12 +3,14 @@ followed by a redirect, and as an htmx request that returns the changed regions 
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
@@ -29,8 +31,7 @@ UNSURE = "unsure"
 
 def _private(response: HttpResponse) -> HttpResponse:
     """Pages that show a list must never be cached, by the browser or anything in between."""
-    add_never_cache_headers(response)
-    patch_cache_control(response, no_store=True, private=True)
+    add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private
     patch_vary_headers(response, ["HX-Request", "Cookie"])
     return response
 
@@ -42,8 +43,20 @@ def _context(medlist: medlist_store.MedList, message: str = "", *, content: Revi
         "notice": message or medlist.notice,
         "full": medlist.is_full,
         "UNSURE": UNSURE,
-        "COVERED_COUNT": covered_count(content=report.content),
+        "COVERED_COUNT": _covered_count(report.content),
     }
+
+
+_covered: tuple[ReviewedContent | None, date | None, int] = (None, None, 0)
+
+
+def _covered_count(content: ReviewedContent) -> int:
+    """covered_count() once per content version and day: it looks at every covered medicine."""
+    global _covered
+    today = date.today()
+    if _covered[0] is not content or _covered[1] != today:
+        _covered = (content, today, covered_count(today, content=content))
+    return _covered[2]
 
 
 @require_safe

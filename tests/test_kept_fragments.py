@@ -9,6 +9,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
+from django.utils.safestring import SafeData
 
 from core.templatetags import kept
 from interactions import medlist
@@ -90,6 +91,13 @@ def test_each_fragment_gets_the_token_of_its_own_render():
         html = template.render(Context({"csrf_token": token})) + inner.render(Context({"csrf_token": token}))
         assert html.count(f'value="{escape(token)}"') == 3
         assert kept.CSRF_SLOT not in html
+
+
+def test_kept_markup_is_safe_with_or_without_a_token_to_fill():
+    template = Template("{% load kept %}{% kept %}<b>x</b>{% endkept %}{% kept %}<i>{% csrf_token %}</i>{% endkept %}")
+    nodes = template.nodelist.get_nodes_by_type(kept.KeptNode)
+    for values in ({}, {"csrf_token": "first"}, {"csrf_token": "second"}):
+        assert all(isinstance(node.render(Context(values)), SafeData) for node in nodes)
 
 
 def test_each_language_is_kept_apart():

@@ -24,7 +24,7 @@ from django.core.signals import setting_changed
 from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -74,21 +74,23 @@ class KeptNode(template.Node):
                 self._kept.clear()
             parts = self._kept[key] = self._render_parts(context, has_token)
         if len(parts) == 1:
-            html = parts[0]
+            html = parts[0]  # as NodeList.render() made it: already safe
         else:
             token = _token(context)
             if token is None:
                 return self.nodelist.render(context)
-            html = token.join(parts)
+            html = SafeString(token.join(parts))  # rendered by the template; the token escaped as it would be
         if verify:
             self._verify(context, html)
-        return mark_safe(html)  # noqa: S308 - rendered by the template; the token escaped as it would be
+        return html
 
     def _render_parts(self, context: template.Context, has_token: bool) -> tuple[str, ...]:
         if not has_token:
             return (self.nodelist.render(context),)
         with context.push(csrf_token=SafeString(CSRF_SLOT)):
-            return tuple(self.nodelist.render(context).split(CSRF_SLOT))
+            html = self.nodelist.render(context)
+        parts = tuple(html.split(CSRF_SLOT))
+        return parts if len(parts) > 1 else (html,)
 
     def _verify(self, context: template.Context, html: str) -> None:
         fresh = self.nodelist.render(context)

@@ -1,6 +1,8 @@
 """The check page three ways: the full page, the htmx partials, and the no-JS POST then redirect."""
 
 import logging
+import re
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -8,7 +10,7 @@ from django.utils.html import escape
 
 from interactions import list_cookie, medlist
 from interactions.medlist import MedEntry, MedList
-from interactions.models import StandingMessage, Status
+from interactions.models import Medication, StandingMessage, Status
 from tests.medicines import THIRTY
 
 pytestmark = pytest.mark.django_db
@@ -216,6 +218,18 @@ def test_a_tampered_cookie_gets_a_friendly_notice(client):
 
 
 @pytest.mark.dictionary  # an imported, uncovered medicine
+def covered_on_the_page(client) -> int:
+    html = client.get(CHECK).content.decode()
+    return int(re.search(r"Our reviewed content covers (\d+) medicine", html).group(1))
+
+
+def test_the_coverage_line_follows_a_lapsed_sign_off_at_once(client):
+    covered = covered_on_the_page(client)
+    assert covered == covered_on_the_page(client) > 1
+    Medication.objects.filter(slug="sertraline").update(coverage_signed_on=date(2000, 1, 1))
+    assert covered_on_the_page(client) == covered - 1
+
+
 def test_uncovered_pairs_say_ask_your_pharmacist(client):
     with_list(client, ("sertraline",), ("abacavir",))
     html = client.get(CHECK).content.decode()
