@@ -43,6 +43,7 @@ def _context(medlist: medlist_store.MedList, message: str = "", *, content: Revi
         "notice": message or medlist.notice,
         "full": medlist.is_full,
         "UNSURE": UNSURE,
+        "oob": False,  # the findings' out-of-band copy sets it (a name missing from a context costs an exception)
         "COVERED_COUNT": _covered_count(report.content),
     }
 
