@@ -1,7 +1,9 @@
+import functools
+
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 
 def site(request: HttpRequest) -> dict[str, str | int]:
@@ -11,9 +13,15 @@ def site(request: HttpRequest) -> dict[str, str | int]:
         "CRISIS_LINE": settings.CRISIS_LINE,
         "POISON_CONTROL": settings.POISON_CONTROL,
         # Patient copy says what the settings do, so it stays true when an operator changes them.
-        "MEDLIST_IDLE_TIME": plain_duration(settings.MEDLIST_IDLE_SECONDS),
+        "MEDLIST_IDLE_TIME": _idle_time(settings.MEDLIST_IDLE_SECONDS, get_language()),
         "MEDLIST_MAX_ENTRIES": settings.MEDLIST_MAX_ENTRIES,
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _idle_time(seconds: int, language: str | None) -> str:
+    # Every page needs it, and its words are the same for a language: worked out once for each.
+    return plain_duration(seconds)
 
 
 def plain_duration(seconds: int) -> str:

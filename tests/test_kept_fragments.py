@@ -100,6 +100,37 @@ def test_kept_markup_is_safe_with_or_without_a_token_to_fill():
         assert all(isinstance(node.render(Context(values)), SafeData) for node in nodes)
 
 
+def test_a_kept_loop_keeps_each_row_apart_by_what_is_named(unverified):
+    template = Template(
+        "{% load kept %}<ul>{% kept for row in rows row.title %}<li>{{ row.title }}</li>{% endkept %}</ul>[{{ row }}]"
+    )
+    rows = [Row("a"), Row("b<"), Row("a")]
+    assert template.render(Context({"rows": rows})) == "<ul><li>a</li><li>b&lt;</li><li>a</li></ul>[]"
+    assert template.render(Context({"rows": [Row("c")], "row": "outside"})) == "<ul><li>c</li></ul>[outside]"
+    assert template.render(Context({"rows": []})) == template.render(Context()) == "<ul></ul>[]"
+
+
+def test_a_kept_loop_fills_each_rows_token():
+    template = Template(
+        "{% load kept %}{% kept for row in rows row %}<form>{% csrf_token %}{{ row }}</form>{% endkept %}"
+    )
+    html = template.render(Context({"rows": ["a", "b"], "csrf_token": "abc"}))
+    assert html.count('value="abc"') == 2 and kept.CSRF_SLOT not in html
+
+
+def test_a_kept_row_that_depends_on_what_is_not_named_is_caught():
+    template = Template("{% load kept %}{% kept for row in rows %}{{ row }}{% endkept %}")
+    assert template.render(Context({"rows": ["a"]})) == "a"
+    with pytest.raises(kept.KeptFragmentMismatch):
+        template.render(Context({"rows": ["b"]}))
+
+
+@pytest.mark.parametrize("tag", ["{% kept for row %}", "{% kept for row of rows %}", "{% kept for row in %}"])
+def test_a_kept_loop_must_say_what_it_loops_over(tag):
+    with pytest.raises(TemplateSyntaxError, match="kept for"):
+        Template("{% load kept %}" + tag + "x{% endkept %}")
+
+
 def test_each_language_is_kept_apart():
     template = Template("{% load i18n kept %}{% kept %}{% get_current_language as code %}{{ code }}{% endkept %}")
     with translation.override("en"):

@@ -10,6 +10,10 @@ and settings may be kept, never a person's list: a list entry's row may be (the 
 the same dose looks the same for everyone), a list may not. A `{% block %}` inside is refused,
 because a child template would change what is kept.
 
+`{% kept for entry in report.entries entry UNSURE %}…{% endkept %}` is `{% for %}` around a kept
+row, without the loop's own work for each row (there is no `forloop` inside): each item's row is
+kept apart by the values named after the sequence, read with the item in place.
+
 With settings.KEPT_FRAGMENTS_VERIFY (on in the tests), every use is also rendered afresh and
 compared, so markup that depends on something not named fails the test that renders it.
 """
@@ -56,13 +60,30 @@ class KeptNode(template.Node):
     # blocks of a page on every render, need not walk through the markup inside it.
     child_nodelists = ()
 
-    def __init__(self, nodelist: template.NodeList, varies: list[template.base.FilterExpression]) -> None:
+    def __init__(
+        self,
+        nodelist: template.NodeList,
+        varies: list[template.base.FilterExpression],
+        loop: tuple[str, template.base.FilterExpression] | None = None,
+    ) -> None:
         self.nodelist = nodelist
         self.varies = [_reader(value) for value in varies]
+        self.loop = loop
         self._generation = _generation
         self._kept: dict[tuple, tuple[str, ...]] = {}
 
     def render(self, context: template.Context) -> str:
+        if self.loop is None:
+            return self._render_kept(context)
+        name, sequence = self.loop
+        rows = []
+        with context.push():
+            for item in sequence.resolve(context, ignore_failures=True) or ():
+                context[name] = item
+                rows.append(self._render_kept(context))
+        return SafeString("".join(rows))
+
+    def _render_kept(self, context: template.Context) -> str:
         if self._generation != _generation:
             self._kept, self._generation = {}, _generation
         env, verify = _environment(context)
@@ -162,9 +183,14 @@ def kept(parser: template.base.Parser, token: template.base.Token) -> KeptNode:
     if any(command == "language" for command, *_rest in parser.command_stack):
         # The language is read once a render (_environment), so a {% language %} block would be missed.
         raise template.TemplateSyntaxError("{% kept %} cannot be inside {% language %}.")
-    varies = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    bits, loop = token.split_contents()[1:], None
+    if bits and bits[0] == "for":
+        if len(bits) < 4 or bits[2] != "in":
+            raise template.TemplateSyntaxError("{% kept for %} reads: {% kept for item in sequence [value ...] %}.")
+        loop, bits = (bits[1], parser.compile_filter(bits[3])), bits[4:]
+    varies = [parser.compile_filter(bit) for bit in bits]
     nodelist = parser.parse(("endkept",))
     parser.delete_first_token()
     if nodelist.get_nodes_by_type(BlockNode):
         raise template.TemplateSyntaxError("{% kept %} cannot hold a {% block %}: a child template would change it.")
-    return KeptNode(nodelist, varies)
+    return KeptNode(nodelist, varies, loop)
