@@ -25,7 +25,7 @@ def redis_url():
     redis.stop()
 
 
-@pytest.fixture(params=["local memory", "redis"])
+@pytest.fixture(params=["local memory", pytest.param("redis", marks=pytest.mark.processes)])
 def backend(request, settings):
     if request.param == "redis":
         url = request.getfixturevalue("redis_url")
