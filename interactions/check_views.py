@@ -48,16 +48,10 @@ def _context(medlist: medlist_store.MedList, message: str = "", *, content: Revi
     }
 
 
-_covered: tuple[ReviewedContent | None, date | None, int] = (None, None, 0)
-
-
 def _covered_count(content: ReviewedContent) -> int:
     """covered_count() once per content version and day: it looks at every covered medicine."""
-    global _covered
     today = date.today()
-    if _covered[0] is not content or _covered[1] != today:
-        _covered = (content, today, covered_count(today, content=content))
-    return _covered[2]
+    return content.remember(("covered-count", today), lambda: covered_count(today, content=content))
 
 
 @require_safe

@@ -249,10 +249,8 @@ class CheckResult:
         answers, and a long list has hundreds of findings."""
         by_severity: dict[int, list[Finding]] = {rank: [] for rank in SEVERITY_RANKS_DOWN}
         for pair in self.pairs:
-            answer = pair.answer
-            if answer is not None and answer.findings:
-                for finding in answer.findings:
-                    by_severity[SEVERITY_RANK[finding.severity]].append(_placed(finding, pair.entries))
+            for finding in pair.findings:
+                by_severity[SEVERITY_RANK[finding.severity]].append(finding)
         for finding in self.list_findings:
             by_severity[SEVERITY_RANK[finding.severity]].append(finding)
         return [finding for bucket in by_severity.values() for finding in bucket]

@@ -280,7 +280,7 @@ def _list_name(entry, label: str) -> str:
     return entry.medication.name
 
 
-def _entry_view(entry, name: str, content: ReviewedContent | None = None) -> EntryView:
+def _entry_view(entry, name: str, content: ReviewedContent) -> EntryView:
     chosen = entry.regimen.id if entry.regimen is not None else None
 
     def options() -> tuple[RegimenOption, ...]:
@@ -292,9 +292,7 @@ def _entry_view(entry, name: str, content: ReviewedContent | None = None) -> Ent
         generic_name=entry.medication.name,
         regimen_label=entry.regimen.patient_label if entry.regimen else "",
         # The dose picker's options, made from content alone: kept with it (a long list has dozens).
-        regimen_options=content.remember(("regimen-options", entry.medication.id, chosen), options)
-        if content is not None
-        else options(),
+        regimen_options=content.remember(("regimen-options", entry.medication.id, chosen), options),
         covered=entry.covered,
         is_substance=entry.medication.is_substance,
     )
